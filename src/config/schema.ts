@@ -139,26 +139,44 @@ export const configSchema = z
     stations: z.record(id, stationSchema),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    for (const [sid, st] of Object.entries(c.stations)) {
-      const scanner = c.devices[st.scanner];
-      if (!scanner) ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `no device "${st.scanner}" in devices` });
-      else if (scanner.kind !== 'scanner')
-        ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `device "${st.scanner}" is a ${scanner.kind}, not a scanner` });
-      for (const [prop, src] of Object.entries(st.properties)) {
-        const dev = c.devices[src.device];
-        const at = ['stations', sid, 'properties', prop, 'device'];
-        if (!dev) ctx.addIssue({ code: 'custom', path: at, message: `no device "${src.device}" in devices` });
-        else if (dev.kind === 'scanner') ctx.addIssue({ code: 'custom', path: at, message: `device "${src.device}" is a scanner` });
-        else if (dev.kind === 'mtsics' && src.min_load === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['stations', sid, 'properties', prop, 'min_load'],
-            message: 'a balance property needs min_load, so a weight is never attached to the wrong cell',
-          });
+  // Cross-references run even when other keys have errors (`when`), so one `config check` lists every problem.
+  // The parsed value may then be partial, hence the defensive reads.
+  .superRefine(
+    (c, ctx) => {
+      const devices: Partial<Config['devices']> = isObject(c.devices) ? c.devices : {};
+      for (const [sid, st] of Object.entries(isObject(c.stations) ? c.stations : {})) {
+        if (!isObject(st)) continue;
+        const scanner = typeof st.scanner === 'string' ? devices[st.scanner] : undefined;
+        if (typeof st.scanner === 'string' && !scanner)
+          ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `no device "${st.scanner}" in devices` });
+        else if (scanner && scanner.kind !== 'scanner')
+          ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `device "${st.scanner}" is a ${scanner.kind}, not a scanner` });
+        const feeds = new Map<string, string>();
+        for (const [prop, src] of Object.entries(isObject(st.properties) ? st.properties : {})) {
+          if (!isObject(src) || typeof src.device !== 'string') continue;
+          const dev = devices[src.device];
+          const at = ['stations', sid, 'properties', prop, 'device'];
+          if (!dev) ctx.addIssue({ code: 'custom', path: at, message: `no device "${src.device}" in devices` });
+          else if (dev.kind === 'scanner') ctx.addIssue({ code: 'custom', path: at, message: `device "${src.device}" is a scanner` });
+          else if (dev.kind === 'mtsics' && src.min_load === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stations', sid, 'properties', prop, 'min_load'],
+              message: 'a balance property needs min_load, so a weight is never attached to the wrong cell',
+            });
+          // The station routes a reading by its device, so one device feeds one property per station.
+          const other = feeds.get(src.device);
+          if (other) ctx.addIssue({ code: 'custom', path: at, message: `device "${src.device}" already feeds property "${other}"` });
+          else feeds.set(src.device, prop);
+        }
       }
-    }
-  });
+    },
+    { when: (payload) => isObject(payload.value) },
+  );
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

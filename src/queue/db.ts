@@ -1,0 +1,45 @@
+// Every connection to the outbox (daemon and CLI) is opened here, so durability settings cannot differ by caller.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+export interface OpenDatabaseOptions {
+  /** Inspection-only connection (CLI `queue list`, status): never creates or changes the file. */
+  readonly?: boolean;
+  /** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** `PRAGMA synchronous` value for FULL: the WAL is fsync'd on every commit. */
+export const SYNCHRONOUS_FULL = 2;
+
+export class DatabaseSettingsError extends Error {
+  override name = 'DatabaseSettingsError';
+}
+
+export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
+  const readonly = opts.readonly ?? false;
+  if (!readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { readonly, fileMustExist: readonly });
+  try {
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+    // WAL is a property of the file: a read-only connection cannot switch it, only confirm it.
+    const mode = readonly ? db.pragma('journal_mode', { simple: true }) : db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new DatabaseSettingsError(`${path}: journal_mode is "${String(mode)}", expected "wal"`);
+    // better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 (NORMAL), under which a commit can roll back
+    // after a power loss; "saved" must mean fsync'd, so FULL is set on every connection and read back.
+    db.pragma('synchronous = FULL');
+    const sync = db.pragma('synchronous', { simple: true });
+    if (sync !== SYNCHRONOUS_FULL) {
+      throw new DatabaseSettingsError(`${path}: synchronous is ${String(sync)} after setting FULL (${SYNCHRONOUS_FULL})`);
+    }
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

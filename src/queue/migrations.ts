@@ -1,0 +1,120 @@
+// Outbox schema, versioned with PRAGMA user_version. Migrations only ever append: never edit a shipped one.
+import type { Db } from './db.js';
+
+export interface Migration {
+  /** The user_version the database has after this migration. */
+  version: number;
+  description: string;
+  up(db: Db): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'outbox table',
+    up(db) {
+      // AUTOINCREMENT: an id is never reused, so ids in old logs keep pointing at one measurement.
+      db.exec(`
+        CREATE TABLE outbox (
+          id               INTEGER PRIMARY KEY AUTOINCREMENT,
+          cell_instance_id TEXT    NOT NULL,
+          name             TEXT    NOT NULL UNIQUE,
+          body             TEXT    NOT NULL,
+          station          TEXT    NOT NULL,
+          created_at       INTEGER NOT NULL,
+          state            TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+          attempts         INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at  INTEGER NOT NULL,
+          last_error       TEXT,
+          server_id        TEXT,
+          finished_at      INTEGER
+        );
+        -- due(), list(), counts(): walk one state in id order; next_attempt_at is in the index so the
+        -- due filter never reads the table.
+        CREATE INDEX outbox_state_id ON outbox (state, id, next_attempt_at);
+        -- nextDueAt(): MIN over pending rows only, so delivered history does not slow it.
+        CREATE INDEX outbox_pending_next ON outbox (next_attempt_at) WHERE state = 'pending';
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'attempt log, last status, dead reason, retry budget after requeue',
+    up(db) {
+      db.exec(`
+        CREATE TABLE attempts (
+          outbox_id      INTEGER NOT NULL REFERENCES outbox (id),
+          attempt        INTEGER NOT NULL,
+          started_at     INTEGER NOT NULL,
+          finished_at    INTEGER,
+          status         INTEGER,
+          detail         TEXT,
+          correlation_id TEXT,
+          PRIMARY KEY (outbox_id, attempt)
+        );
+        ALTER TABLE outbox ADD COLUMN last_status INTEGER;
+        ALTER TABLE outbox ADD COLUMN dead_reason TEXT;
+        ALTER TABLE outbox ADD COLUMN attempts_at_requeue INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SchemaVersionError extends Error {
+  override name = 'SchemaVersionError';
+  constructor(
+    message: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(message);
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function tooNew(db: Db, found: number, supported: number): SchemaVersionError {
+  return new SchemaVersionError(
+    `${db.name}: outbox schema version ${found} is newer than this program supports (${supported}); ` +
+      'it was written by a newer ionworks-edge. Refusing to open it: upgrade ionworks-edge instead of downgrading.',
+    found,
+    supported,
+  );
+}
+
+/**
+ * Brings the database up to the last of `migrations`, one transaction per step. IMMEDIATE takes the write lock
+ * before reading user_version, so two processes starting together cannot both apply the same step.
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const target = migrations.length;
+  const from = schemaVersion(db);
+  if (from > target) throw tooNew(db, from, target);
+  for (const m of migrations) {
+    db.transaction(() => {
+      const current = schemaVersion(db);
+      if (current >= m.version) return;
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}
+
+/** For read-only connections, which cannot migrate: the schema must be exactly what this code knows. */
+export function assertCurrentSchema(db: Db): void {
+  const found = schemaVersion(db);
+  if (found > SCHEMA_VERSION) throw tooNew(db, found, SCHEMA_VERSION);
+  if (found < SCHEMA_VERSION) {
+    throw new SchemaVersionError(
+      `${db.name}: outbox schema version ${found} is older than this program's (${SCHEMA_VERSION}); ` +
+        'a read-only connection cannot upgrade it. Start the daemon once (it migrates on open), then retry.',
+      found,
+      SCHEMA_VERSION,
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DatabaseSettingsError, openDatabase, SYNCHRONOUS_FULL } from '../../src/queue/db.js';
+import { openOutbox, tempDir } from './helpers.js';
+
+function pragmas(db: Database.Database) {
+  return {
+    journal: db.pragma('journal_mode', { simple: true }),
+    synchronous: db.pragma('synchronous', { simple: true }),
+    foreignKeys: db.pragma('foreign_keys', { simple: true }),
+    busyTimeout: db.pragma('busy_timeout', { simple: true }),
+  };
+}
+
+describe('openDatabase', () => {
+  it('creates the parent directory and sets WAL + synchronous=FULL on a fresh file', () => {
+    const path = join(tempDir(), 'nested', 'state', 'outbox.db');
+    const db = openDatabase(path);
+    expect(pragmas(db)).toEqual({ journal: 'wal', synchronous: SYNCHRONOUS_FULL, foreignKeys: 1, busyTimeout: 5000 });
+    db.close();
+  });
+
+  it('sets the same pragmas on a second connection, read-write and read-only (the CLI while the daemon runs)', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const { outbox } = openOutbox(path); // the daemon's connection, holding the file open
+    const cliWrite = openDatabase(path, { busyTimeoutMs: 250 });
+    const cliRead = openDatabase(path, { readonly: true });
+    expect(pragmas(cliWrite)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 250 });
+    expect(pragmas(cliRead)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 5000 });
+    cliWrite.close();
+    cliRead.close();
+    outbox.close();
+  });
+
+  it('is needed: a plain better-sqlite3 connection to the same WAL file would run with synchronous=NORMAL', () => {
+    const path = join(tempDir(), 'outbox.db');
+    openDatabase(path).close();
+    const raw = new Database(path);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('synchronous', { simple: true })).toBe(1);
+    raw.close();
+  });
+
+  it('refuses a read-only connection to a file that is not in WAL mode', () => {
+    const path = join(tempDir(), 'rollback.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE t (x)');
+    raw.close();
+    expect(() => openDatabase(path, { readonly: true })).toThrow(DatabaseSettingsError);
+    expect(() => openDatabase(path, { readonly: true })).toThrow(/journal_mode is "delete", expected "wal"/);
+  });
+
+  it('a read-only connection never creates a missing file', () => {
+    const path = join(tempDir(), 'missing', 'outbox.db');
+    expect(() => openDatabase(path, { readonly: true })).toThrow(/directory does not exist|unable to open/);
+  });
+});

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/core/fake-clock.js';
+import { openDatabase } from '../../src/queue/db.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION, SchemaVersionError, schemaVersion } from '../../src/queue/migrations.js';
+import { Outbox } from '../../src/queue/outbox.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import { openOutbox, tempDir } from './helpers.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A database as the first release left it: v1 schema only, two pending rows (one already retried once). */
+function buildV1(path: string): void {
+  const db = openDatabase(path);
+  expect(migrate(db, MIGRATIONS.slice(0, 1))).toEqual({ from: 0, to: 1 });
+  const insert = db.prepare(
+    `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at, attempts, last_error)
+     VALUES (?, ?, ?, 'bench1', ?, ?, ?, ?)`,
+  );
+  insert.run('cell-a', 'bench1-A', '{"a":1}', T0, T0, 0, null);
+  insert.run('cell-b', 'bench1-B', '{"b":2}', T0 + 1, T0 + 500, 1, 'HTTP 503');
+  db.close();
+}
+
+describe('outbox migrations', () => {
+  it('has consecutive versions, so user_version always names the last applied step', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBe(2);
+  });
+
+  it('upgrades a v1 database holding pending rows to v2, and those rows are due with their history', () => {
+    const path = join(tempDir(), 'outbox.db');
+    buildV1(path);
+    const { outbox } = openOutbox(path, new FakeClock(T0 + 1_000));
+
+    const due = outbox.due(T0 + 1_000, 10);
+    expect(due.map((r) => [r.name, r.body, r.attempts, r.lastError, r.outcomeUnknown])).toEqual([
+      ['bench1-A', '{"a":1}', 0, null, false],
+      ['bench1-B', '{"b":2}', 1, 'HTTP 503', false],
+    ]);
+    // Attempt numbering carries on from the v1 counter.
+    const b = due[1]!;
+    expect(outbox.beginAttempt(b.id, T0 + 1_000)).toBe(2);
+    outbox.recordDelivered(b.id, T0 + 1_001, { status: 201, detail: null, serverId: 'srv-b' });
+    expect(outbox.get(b.id)?.attemptLog.map((a) => a.attempt)).toEqual([2]);
+    outbox.close();
+
+    const db = openDatabase(path, { readonly: true });
+    expect(schemaVersion(db)).toBe(2);
+    db.close();
+  });
+
+  it('applies each step once: migrating an up-to-date database changes nothing', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    expect(migrate(db)).toEqual({ from: 0, to: 2 });
+    expect(migrate(db)).toEqual({ from: 2, to: 2 });
+    db.close();
+  });
+
+  it('rolls a failing step back whole, leaving the previous version', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    const broken = [
+      ...MIGRATIONS.slice(0, 1),
+      { version: 2, description: 'half applied', up: (d: typeof db) => d.exec('CREATE TABLE extra (x); SELECT nope FROM missing;') },
+    ];
+    expect(() => migrate(db, broken)).toThrow(/no such table: missing/);
+    expect(schemaVersion(db)).toBe(1);
+    expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'`).get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('refuses a database written by newer code, without touching it', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    migrate(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+
+    const outbox = new Outbox({ path, clock: new FakeClock(T0), logger: silentLogger() });
+    expect(() => outbox.open()).toThrow(SchemaVersionError);
+    expect(() => outbox.open()).toThrow(
+      `outbox schema version 3 is newer than this program supports (2); it was written by a newer ionworks-edge.`,
+    );
+    const check = openDatabase(path, { readonly: true });
+    expect(schemaVersion(check)).toBe(SCHEMA_VERSION + 1);
+    check.close();
+  });
+
+  it('a read-only connection refuses an old schema it cannot migrate, saying how to fix it', () => {
+    const path = join(tempDir(), 'outbox.db');
+    buildV1(path);
+    expect(() => openOutbox(path, new FakeClock(T0), { readonly: true })).toThrow(
+      /outbox schema version 1 is older than this program's \(2\); a read-only connection cannot upgrade it/,
+    );
+  });
+});
