@@ -3,16 +3,26 @@
 import { join } from 'node:path';
 import type { BindingInterface } from './devices/index.js';
 import { systemClock, systemTimers, type Clock, type Timers } from './core/clock.js';
-import type { Config } from './config/schema.js';
+import type { Config, StationConfig } from './config/schema.js';
+import type { Reading, Scan } from './core/types.js';
 import type { Device, DeviceStatus } from './devices/device.js';
 import { createDevice } from './devices/index.js';
 import { Station } from './station/station.js';
+import { TraceStore } from './station/trace-store.js';
+import { makeVoider } from './station/void.js';
+import { CellLookup, makeCellResolver, type ApiAccess } from './uploader/cell-lookup.js';
 import { Outbox } from './queue/outbox.js';
 import { acquireStateLock, type StateLock } from './queue/lock.js';
+import { DAY_MS, Housekeeper } from './queue/housekeeper.js';
+import { StorageGuard } from './queue/storage-guard.js';
 import { Uploader } from './uploader/uploader.js';
 import { defaultFetch, type FetchLike } from './uploader/http.js';
-import { OpsHttpServer, sendJson } from './ops/http-server.js';
+import { OpsHttpServer } from './ops/http-server.js';
+import { mountStatusPage } from './ops/status/routes.js';
 import type { Logger } from './ops/logger.js';
+import { DaemonMetrics, reportUploadOutcomes } from './ops/metrics.js';
+import { registerHealthRoutes } from './ops/health.js';
+import type { ClockSyncState } from './ops/clock-sync.js';
 import { VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -24,16 +34,26 @@ export interface DaemonOptions {
   timers?: Timers;
   fetch?: FetchLike;
   binding?: BindingInterface;
+  /** The clock-sync monitor's last answer, for /metrics (src/ops/clock-sync.ts). */
+  clockSync?: () => ClockSyncState | undefined;
 }
 
 export class Daemon {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly outbox: Outbox;
+  readonly storage: StorageGuard;
+  readonly housekeeper: Housekeeper;
   readonly uploader: Uploader;
+  /** The outbox row plus what the station keeps beside it (raw readings, unresolved names, voids). */
+  readonly trace: TraceStore;
+  private readonly api: ApiAccess;
   readonly http: OpsHttpServer;
+  readonly metrics: DaemonMetrics;
   readonly devices = new Map<string, Device>();
   readonly stations = new Map<string, Station>();
+  /** Removes a station's device listeners, so a reloaded station replaces it cleanly. */
+  private readonly unwireStation = new Map<string, () => void>();
   private lock?: StateLock;
   private started = false;
 
@@ -42,14 +62,56 @@ export class Daemon {
     this.timers = opts.timers ?? systemTimers;
     const { config, logger } = opts;
     this.outbox = new Outbox({ path: join(config.state_dir, 'outbox.db'), clock: this.clock, logger });
+    this.storage = new StorageGuard({
+      usage: () => this.outbox.admin().usage(),
+      limits: { maxRows: config.queue.max_rows, ...(config.queue.max_bytes === undefined ? {} : { maxBytes: config.queue.max_bytes }) },
+      logger,
+    });
+    this.housekeeper = new Housekeeper({
+      // Raw readings have their own retention (raw_retention_days, stamped on each row as keep_until).
+      prune: (before) => {
+        this.trace.pruneRawReadings(this.clock.now());
+        return this.outbox.admin().pruneDelivered(before);
+      },
+      check: () => this.storage.check(),
+      retentionMs: config.queue.retention_days * DAY_MS,
+      intervalMs: config.queue.housekeeping_interval_ms,
+      clock: this.clock,
+      timers: this.timers,
+      logger,
+    });
+    const outboxPath = join(config.state_dir, 'outbox.db');
+    this.metrics = new DaemonMetrics({
+      version: VERSION,
+      clock: this.clock,
+      logger,
+      outbox: { counts: () => this.outbox.counts(), oldestPendingAt: () => this.outbox.oldestPendingAt() },
+      outboxPath,
+      stateDir: config.state_dir,
+      devices: () => [...this.devices.values()].map((d) => d.status()),
+      stations: () => this.stations.keys(),
+      uploaderMode: () => this.uploader.state().mode,
+      ...(opts.clockSync ? { clockSync: opts.clockSync } : {}),
+    });
+    this.trace = new TraceStore(this.outbox);
+    const fetch = opts.fetch ?? defaultFetch();
+    this.api = { baseUrl: config.api.base_url, getApiKey: () => this.opts.apiKey, fetch, timeoutMs: config.api.timeout_ms };
     this.uploader = new Uploader({
-      outbox: this.outbox,
-      fetch: opts.fetch ?? defaultFetch(),
+      // Upload outcomes are counted as the outbox records them.
+      outbox: reportUploadOutcomes(this.outbox, (outcome, at) => this.metrics.upload(outcome, at)),
+      fetch,
       clock: this.clock,
       timers: this.timers,
       logger: logger.child({ component: 'uploader' }),
       getApiKey: () => this.opts.apiKey,
       config: config.api,
+      // Rows saved with a scanned cell name while offline are resolved to an id before they are posted.
+      resolveCell: makeCellResolver({
+        lookup: new CellLookup({ api: this.api, clock: this.clock, negativeTtlMs: 60_000 }),
+        store: this.trace,
+        specFor: (station) => this.opts.config.stations[station]?.cell_id.cell_specification_id,
+        clock: this.clock,
+      }),
     });
     this.http = new OpsHttpServer({ host: config.http.host, port: config.http.port, logger });
   }
@@ -63,6 +125,7 @@ export class Daemon {
     this.lock = acquireStateLock(config.state_dir, { pid: process.pid, clock: this.clock });
     try {
       this.outbox.open();
+      this.housekeeper.start();
       this.buildStationsAndDevices();
       this.registerRoutes();
       await this.http.start();
@@ -82,13 +145,30 @@ export class Daemon {
     const { logger } = this.opts;
     if (this.started) logger.info({ event: 'daemon.stopping' }, 'stopping');
     this.started = false;
+    for (const station of this.stations.values()) station.stop();
     for (const device of [...this.devices.values()].reverse()) await device.stop().catch(() => undefined);
     await this.uploader.stop(graceMs).catch(() => undefined);
     await this.http.stop().catch(() => undefined);
+    this.housekeeper.stop();
     this.outbox.close();
     this.lock?.release();
     this.lock = undefined;
     logger.info({ event: 'daemon.stopped' }, 'stopped');
+  }
+
+  /** A trivial query: throws when the outbox database does not answer (closed, I/O error, locked up). */
+  pingDatabase(): void {
+    this.outbox.connection().prepare('SELECT count(*) FROM sqlite_master').get();
+  }
+
+  /**
+   * A key re-read on SIGHUP (config reload): used from the next upload on; the uploader re-checks a refused key at
+   * once, and a halted uploader resumes (a reload is how the operator says the cause is fixed).
+   */
+  setApiKey(key: string | undefined): void {
+    this.opts.apiKey = key;
+    this.uploader.reloadKey();
+    this.uploader.resume();
   }
 
   status(): { version: string; stations: unknown[]; devices: DeviceStatus[]; outbox: ReturnType<Outbox['counts']> } {
@@ -106,37 +186,85 @@ export class Daemon {
       const device = createDevice(id, cfg, {
         clock: this.clock,
         timers: this.timers,
-        logger: logger.child({ device: id }),
+        // Drivers bind { device, kind } themselves; a child here would write "device" twice on every line.
+        logger,
         ...(this.opts.binding ? { binding: this.opts.binding } : {}),
       });
       this.devices.set(id, device);
+      device.on('reading', (r) => this.metrics.reading(r));
     }
-    for (const [id, cfg] of Object.entries(config.stations)) {
-      const station = new Station({
-        id,
-        config: cfg,
-        lab: config.lab,
-        version: VERSION,
-        clock: this.clock,
-        logger,
-        save: (m) => {
-          const saved = this.outbox.save(m);
-          this.uploader.kick();
-          return saved;
-        },
-      });
-      this.stations.set(id, station);
-      this.devices.get(cfg.scanner)?.on('scan', (scan) => station.handleScan(scan));
-      const sources = new Set(Object.values(cfg.properties).map((p) => p.device));
-      for (const deviceId of sources) this.devices.get(deviceId)?.on('reading', (r) => station.handleReading(r));
-    }
+    for (const [id, cfg] of Object.entries(config.stations)) this.setStation(id, cfg, config.lab);
+  }
+
+  /** Builds and wires station `id` from `cfg`, replacing the one with that id (undefined removes it): SIGHUP reload. */
+  setStation(id: string, cfg: StationConfig | undefined, lab: string): void {
+    const { logger } = this.opts;
+    this.unwireStation.get(id)?.();
+    this.unwireStation.delete(id);
+    this.stations.get(id)?.stop();
+    // A replaced station keeps its place in the map (the status page's order); only a removal deletes.
+    if (!cfg) return void this.stations.delete(id);
+    const station = new Station({
+      id,
+      config: cfg,
+      lab,
+      version: VERSION,
+      clock: this.clock,
+      logger,
+      timers: this.timers,
+      canAccept: () => this.storage.check(),
+      deviceIdentity: (deviceId) => this.devices.get(deviceId)?.status().identity,
+      lookup: new CellLookup({ api: this.api, clock: this.clock, negativeTtlMs: cfg.cell_id.negative_cache_s * 1_000 }),
+      voidMeasurement: makeVoider({ store: this.trace, api: this.api, clock: this.clock, logger }),
+      save: (m, trace) => {
+        const saved = this.trace.save(m, trace);
+        this.metrics.measurementSaved(id);
+        this.uploader.kick();
+        return saved;
+      },
+    });
+    this.stations.set(id, station);
+    const onScan = (scan: Scan) => station.handleScan(scan);
+    const onReading = (r: Reading) => station.handleReading(r);
+    const scanner = this.devices.get(cfg.scanner);
+    const sources = [...new Set(Object.values(cfg.properties).map((p) => p.device))].flatMap((d) => this.devices.get(d) ?? []);
+    scanner?.on('scan', onScan);
+    for (const device of sources) device.on('reading', onReading);
+    this.unwireStation.set(id, () => {
+      scanner?.off('scan', onScan);
+      for (const device of sources) device.off('reading', onReading);
+    });
   }
 
   private registerRoutes(): void {
-    this.http.route('GET', '/healthz', (_req, res) => {
-      const counts = this.outbox.counts();
-      sendJson(res, 200, { ok: true, version: VERSION, outbox: counts });
+    const { config, logger } = this.opts;
+    // The status page (/, /station/<id>, /events, /api/status) and the access rules for every route.
+    const access = mountStatusPage(this.http, {
+      http: config.http,
+      lab: config.lab,
+      version: VERSION,
+      stationConfigs: config.stations,
+      stations: this.stations,
+      devices: this.devices,
+      outbox: this.outbox,
+      hasApiKey: () => Boolean(this.opts.apiKey),
+      uploader: () => this.uploader.state(),
+      timers: this.timers,
+      logger,
     });
-    this.http.route('GET', '/api/status', (_req, res) => sendJson(res, 200, this.status()));
+    registerHealthRoutes(
+      this.http,
+      access.health,
+      {
+        version: VERSION,
+        clock: this.clock,
+        logger,
+        pingDatabase: () => this.pingDatabase(),
+        devices: () => [...this.devices.values()].map((d) => d.status()),
+        uploader: () => this.uploader.state(),
+        hasApiKey: () => Boolean(this.opts.apiKey),
+      },
+      this.metrics,
+    );
   }
 }

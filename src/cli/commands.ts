@@ -2,6 +2,12 @@
 import { runCommand } from './run.js';
 import { demoCommand } from './demo.js';
 import { configCommand } from './config.js';
+import { queueCommand } from './queue.js';
+import { statusCommand } from './status.js';
+import { portsCommand } from './ports.js';
+import { probeCommand } from './probe.js';
+import { decodeCommand } from './decode.js';
+import { simulateCommand } from './simulate.js';
 
 export interface Command {
   summary: string;
@@ -12,6 +18,12 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   demo: demoCommand,
   config: configCommand,
+  queue: queueCommand,
+  status: statusCommand,
+  ports: portsCommand,
+  probe: probeCommand,
+  decode: decodeCommand,
+  simulate: simulateCommand,
 };
 
 export function usage(): string {

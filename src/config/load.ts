@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from './errors.js';
+import { applyEnvOverrides, overrideFor, type EnvOverride } from './env.js';
 
 export type ApiKeySource = 'env' | 'key_file' | 'none';
 
@@ -14,6 +15,8 @@ export interface LoadedConfig {
   apiKey?: string;
   /** Where the API key came from. */
   source: ApiKeySource;
+  /** IONWORKS_EDGE_* variables that changed the file's settings. */
+  overrides: EnvOverride[];
 }
 
 const KEY_ENV = 'IONWORKS_API_KEY';
@@ -32,16 +35,23 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigError(path, doc.errors.map(yamlProblem));
-  const raw: unknown = doc.toJS();
+  const withEnv = applyEnvOverrides(doc.toJS(), env);
+  const raw = withEnv.value;
+  // A problem in a value set from the environment names the variable, so nobody searches the file for it.
+  const where = (at: string) => {
+    const o = overrideFor(at, withEnv.applied);
+    return o ? `${at} (from ${o.variable})` : at;
+  };
 
   const secrets = findSecrets(raw, []);
   const parsed = configSchema.safeParse(raw ?? undefined, { reportInput: true });
-  const problems = [...secrets.map((p) => `${p}: looks like an API key; ${KEY_HOME}`)];
+  const problems = [...withEnv.problems, ...secrets.map((p) => `${where(p)}: looks like an API key; ${KEY_HOME}`)];
   if (!parsed.success)
     for (const [at, problem] of parsed.error.issues.flatMap(issueProblems))
       // A pasted key is reported once, above, and its value is never echoed back.
-      if (!secrets.some((s) => at === s || at.startsWith(`${s}.`))) problems.push(`${at}: ${problem}`);
+      if (!secrets.some((s) => at === s || at.startsWith(`${s}.`))) problems.push(`${where(at)}: ${problem}`);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(path, problems);
+  const overrides = withEnv.applied;
 
   const base = dirname(resolve(path));
   const config: Config = {
@@ -50,8 +60,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     api: { ...parsed.data.api, ...(parsed.data.api.key_file ? { key_file: resolve(base, parsed.data.api.key_file) } : {}) },
   };
   const fromEnv = env[KEY_ENV]?.trim();
-  if (fromEnv) return { config, apiKey: fromEnv, source: 'env' };
-  if (!config.api.key_file) return { config, source: 'none' };
+  if (fromEnv) return { config, apiKey: fromEnv, source: 'env', overrides };
+  if (!config.api.key_file) return { config, source: 'none', overrides };
   let key: string;
   try {
     key = readFileSync(config.api.key_file, 'utf8').trim();
@@ -59,7 +69,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(path, [`api.key_file: cannot read ${config.api.key_file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
   }
   if (key === '') throw new ConfigError(path, [`api.key_file: ${config.api.key_file} is empty`]);
-  return { config, apiKey: key, source: 'key_file' };
+  return { config, apiKey: key, source: 'key_file', overrides };
 }
 
 function yamlProblem(e: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): string {

@@ -8,8 +8,14 @@ import { openPty, type PtyPair } from '../devices/pty.js';
 import { ScannerSimulator } from '../devices/scanner/simulator.js';
 import { MtSicsSimulator } from '../devices/mtsics/simulator.js';
 import { DigimaticSimulator } from '../devices/mitutoyo/simulator.js';
-import { startStandin, type Standin } from './standin/server.js';
+import { startStandin, type Standin, type StandinCell } from './standin/server.js';
 import type { ConfigInput } from '../config/schema.js';
+
+/** The cell instances the stand-in knows: ids CELL-0001..CELL-9999, names (serial numbers) SN0001..SN9999. */
+export const DEMO_CELLS: StandinCell[] = Array.from({ length: 9_999 }, (_, i) => {
+  const n = String(i + 1).padStart(4, '0');
+  return { id: `CELL-${n}`, name: `SN${n}`, cell_specification_id: 'spec-demo-21700' };
+});
 
 export interface BenchRig {
   dir: string;
@@ -27,7 +33,7 @@ export interface BenchRig {
 export async function startBenchRig(opts: { dir?: string; standinPort?: number } = {}): Promise<BenchRig> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ionworks-edge-')));
   const apiKey = `iwk_demo_${randomBytes(8).toString('hex')}`;
-  const standin = await startStandin({ apiKey, port: opts.standinPort ?? 0, statePath: join(dir, 'standin.json') });
+  const standin = await startStandin({ apiKey, port: opts.standinPort ?? 0, statePath: join(dir, 'standin.json'), cells: DEMO_CELLS });
   const [scannerPty, balancePty, gaugePty] = await Promise.all([
     openPty({ link: join(dir, 'scanner.tty') }),
     openPty({ link: join(dir, 'balance.tty') }),

@@ -38,3 +38,29 @@ export function scientificToDecimal(text: string): string | undefined {
   const body = point === digits.length ? digits : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return normaliseDecimal(sign + body);
 }
+
+/** A decimal as an exact scaled integer: value = int / 10^scale. */
+export interface Scaled {
+  int: bigint;
+  scale: number;
+}
+
+/** "-1.250" -> { int: -1250n, scale: 3 }. Returns undefined for anything normaliseDecimal refuses. */
+export function toScaled(text: string): Scaled | undefined {
+  const norm = normaliseDecimal(text);
+  if (norm === undefined) return undefined;
+  const [int = '', frac = ''] = norm.split('.');
+  return { int: BigInt(int + frac), scale: frac.length };
+}
+
+/** { int: -1250n, scale: 3 } -> "-1.250": the scale is the number of decimals written. */
+export function fromScaled({ int, scale }: Scaled): string {
+  const digits = (int < 0n ? -int : int).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return int < 0n ? `-${body}` : body;
+}
+
+/** The same value at a larger scale (more decimals), exactly. */
+export function rescale(d: Scaled, scale: number): bigint {
+  return d.int * 10n ** BigInt(scale - d.scale);
+}

@@ -8,6 +8,7 @@ import type { DeviceConfig } from '../config/schema.js';
 import type { Logger } from '../ops/logger.js';
 import type { Device, DeviceEvents, DeviceStatus } from './device.js';
 import { LineFramer } from './framing/line-framer.js';
+import { portLabel } from './transport/resolve-port.js';
 import { SerialTransport } from './transport/serial-transport.js';
 
 export interface DeviceDeps {
@@ -17,7 +18,7 @@ export interface DeviceDeps {
   binding?: BindingInterface;
 }
 
-export type SerialDeviceConfig = Pick<DeviceConfig, 'port' | 'reconnect' | 'max_line_bytes'>;
+export type SerialDeviceConfig = Pick<Extract<DeviceConfig, { port: unknown }>, 'port' | 'reconnect' | 'max_line_bytes'>;
 
 export abstract class SerialDevice extends EventEmitter<DeviceEvents> implements Device {
   protected readonly transport: SerialTransport;
@@ -38,7 +39,7 @@ export abstract class SerialDevice extends EventEmitter<DeviceEvents> implements
     super();
     this.transport = new SerialTransport({ port: cfg.port, reconnect: cfg.reconnect, timers: deps.timers, binding: deps.binding });
     this.framer = new LineFramer({ maxLineBytes: cfg.max_line_bytes });
-    this.path = cfg.port.path;
+    this.path = portLabel(cfg.port);
     this.log = deps.logger.child({ device: id, kind });
     this.current = { id, kind, state: 'stopped', since: deps.clock.now() };
   }

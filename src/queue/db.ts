@@ -1,9 +1,14 @@
 // Every connection to the outbox (daemon and CLI) is opened here, so durability settings cannot differ by caller.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export type Db = Database.Database;
+
+/** Where the outbox lives inside a state directory (daemon and CLI must agree). */
+export function outboxPath(stateDir: string): string {
+  return join(stateDir, 'outbox.db');
+}
 
 export interface OpenDatabaseOptions {
   /** Inspection-only connection (CLI `queue list`, status): never creates or changes the file. */

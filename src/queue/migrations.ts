@@ -58,6 +58,60 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'edit history for dead rows; indexes for storage bounds and retention',
+    up(db) {
+      db.exec(`
+        CREATE TABLE edits (
+          outbox_id            INTEGER NOT NULL REFERENCES outbox (id),
+          edited_at            INTEGER NOT NULL,
+          old_cell_instance_id TEXT    NOT NULL,
+          new_cell_instance_id TEXT    NOT NULL,
+          old_body             TEXT    NOT NULL,
+          new_body             TEXT    NOT NULL
+        );
+        CREATE INDEX edits_outbox ON edits (outbox_id, edited_at);
+        -- usage(): count and byte size of pending+dead rows from the index alone, checked on every scan.
+        CREATE INDEX outbox_state_bytes ON outbox (state, length(CAST(body AS BLOB)));
+        -- pruneDelivered(): the oldest finished rows without walking the delivered history.
+        CREATE INDEX outbox_delivered_finished ON outbox (finished_at) WHERE state = 'delivered';
+      `);
+    },
+  },  {
+    version: 4,
+    description: 'bench workflow: unresolved cell names, voided rows, raw readings, audit log',
+    up(db) {
+      // cell_name: the scanned name when it could not be resolved to an id at the bench (resolved before upload).
+      // voided_*: an operator voided the measurement; a voided row is never sent and never re-queued.
+      db.exec(`
+        ALTER TABLE outbox ADD COLUMN cell_name TEXT;
+        ALTER TABLE outbox ADD COLUMN voided_at INTEGER;
+        ALTER TABLE outbox ADD COLUMN voided_by TEXT;
+        CREATE TABLE raw_readings (
+          outbox_id  INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+          property   TEXT    NOT NULL,
+          device     TEXT    NOT NULL,
+          value      TEXT    NOT NULL,
+          unit       TEXT    NOT NULL,
+          raw        TEXT    NOT NULL,
+          at         INTEGER NOT NULL,
+          keep_until INTEGER NOT NULL
+        );
+        CREATE INDEX raw_readings_outbox ON raw_readings (outbox_id);
+        CREATE INDEX raw_readings_keep ON raw_readings (keep_until);
+        CREATE TABLE audit (
+          id        INTEGER PRIMARY KEY AUTOINCREMENT,
+          at        INTEGER NOT NULL,
+          event     TEXT    NOT NULL,
+          outbox_id INTEGER,
+          station   TEXT,
+          who       TEXT,
+          detail    TEXT
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

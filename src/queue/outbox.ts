@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../ops/logger.js';
 import { openDatabase, type Db } from './db.js';
 import { assertCurrentSchema, migrate, schemaVersion } from './migrations.js';
+import { OutboxAdmin } from './admin.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
@@ -68,7 +69,7 @@ function capDetail(detail: string | null): string | null {
   return `${detail.slice(0, RETRY_DETAIL_LIMIT)}…[truncated ${detail.length - RETRY_DETAIL_LIMIT} chars]`;
 }
 
-interface RowColumns {
+export interface RowColumns {
   id: number;
   cell_instance_id: string;
   name: string;
@@ -97,7 +98,7 @@ interface AttemptColumns {
 }
 
 // The open attempt is always number `attempts`: beginAttempt bumps both in one transaction.
-const SELECT_ROW = `
+export const SELECT_ROW = `
   SELECT o.id, o.cell_instance_id, o.name, o.body, o.station, o.state, o.created_at, o.attempts, o.next_attempt_at,
          o.last_error, o.last_status, o.server_id, o.finished_at, o.dead_reason, o.attempts_at_requeue,
          EXISTS (SELECT 1 FROM attempts a
@@ -110,7 +111,7 @@ export const DUE_SQL = `${SELECT_ROW} INDEXED BY outbox_state_id
   WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`;
 export const NEXT_DUE_SQL = `SELECT min(next_attempt_at) AS at FROM outbox INDEXED BY outbox_pending_next WHERE state = 'pending'`;
 
-function toRecord(r: RowColumns): OutboxRecord {
+export function toRecord(r: RowColumns): OutboxRecord {
   return {
     id: r.id,
     cellInstanceId: r.cell_instance_id,
@@ -194,12 +195,12 @@ function prepareStatements(db: Db) {
     requeueOne: db.prepare(
       `UPDATE outbox SET state = 'pending', next_attempt_at = @now, finished_at = NULL, dead_reason = NULL,
               attempts_at_requeue = attempts
-        WHERE id = @id AND state = 'dead'`,
+        WHERE id = @id AND state = 'dead' AND voided_at IS NULL`,
     ),
     requeueAll: db.prepare(
       `UPDATE outbox SET state = 'pending', next_attempt_at = @now, finished_at = NULL, dead_reason = NULL,
               attempts_at_requeue = attempts
-        WHERE state = 'dead'`,
+        WHERE state = 'dead' AND voided_at IS NULL`,
     ),
   };
 }
@@ -209,6 +210,7 @@ type Statements = ReturnType<typeof prepareStatements>;
 export class Outbox {
   private db: Db | null = null;
   private st: Statements | null = null;
+  private adminOps: OutboxAdmin | null = null;
 
   constructor(private readonly opts: OutboxOptions) {}
 
@@ -224,6 +226,7 @@ export class Outbox {
         if (from !== to) migratedFrom = from;
       }
       this.st = prepareStatements(db);
+      this.adminOps = new OutboxAdmin(db, { clock: this.opts.clock, logger, get: (id) => this.get(id) });
       this.db = db;
     } catch (err) {
       db.close();
@@ -247,6 +250,19 @@ export class Outbox {
     this.db?.close();
     this.db = null;
     this.st = null;
+    this.adminOps = null;
+  }
+
+  /** The open connection, for the station's trace store (raw readings, void, cell names) in the same file. */
+  connection(): Db {
+    if (!this.db) throw new OutboxStateError('outbox is not open');
+    return this.db;
+  }
+
+  /** Administration (CLI `queue`, housekeeping) on this connection. */
+  admin(): OutboxAdmin {
+    if (!this.adminOps) throw new OutboxStateError('outbox is not open');
+    return this.adminOps;
   }
 
   /** Commits one row (WAL + synchronous=FULL: fsync'd on return). Throws OutboxWriteError if not saved. */
@@ -304,7 +320,9 @@ export class Outbox {
     const previous = this.write(() => {
       const row = st.get.get(id) as RowColumns | undefined;
       if (!row || row.state !== 'dead') throw this.notDead(id, row);
-      st.requeueOne.run({ id, now: this.opts.clock.now() });
+      // A voided row stays dead for good (see src/station/trace-store.ts).
+      if (st.requeueOne.run({ id, now: this.opts.clock.now() }).changes !== 1)
+        throw new OutboxStateError(`row ${id} was voided by an operator and is never sent`);
       return row;
     });
     this.opts.logger.info(

@@ -1,10 +1,11 @@
-// One POST of a stored measurement body. No retry here: the durable retry loop lives in the outbox/uploader.
+// One request to the API (the POST of a stored body, or a GET for a lookup or probe). No retry here: the durable
+// retry loop lives in the outbox/uploader.
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 
 /** The slice of fetch the uploader uses; undici's fetch and Node's global fetch both fit. */
 export type FetchLike = (
   url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: 'manual' },
+  init: { method: 'POST' | 'GET' | 'PATCH'; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'manual' },
 ) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
 
 export interface PostRequest {
@@ -49,18 +50,39 @@ function describe(err: unknown): string {
   return parts.join(': ') || String(err);
 }
 
-export function measurementUrl(baseUrl: string, cellInstanceId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/cell_instances/${encodeURIComponent(cellInstanceId)}/cell_measurements/create`;
+export function measurementPath(cellInstanceId: string): string {
+  return `/cell_instances/${encodeURIComponent(cellInstanceId)}/cell_measurements/create`;
 }
 
-export async function postMeasurement(fetchImpl: FetchLike, req: PostRequest): Promise<HttpAnswer> {
+/** "/cell_instances/{id}/cell_measurements?name=eq.<name>&measurement_type=properties": the de-duplication lookup. */
+export function lookupPath(cellInstanceId: string, name: string): string {
+  const query = `name=${encodeURIComponent(`eq.${name}`)}&measurement_type=properties&limit=100`;
+  return `/cell_instances/${encodeURIComponent(cellInstanceId)}/cell_measurements?${query}`;
+}
+
+export interface ApiRequest {
+  baseUrl: string;
+  /** Path (and query) under baseUrl, already encoded. */
+  path: string;
+  method: 'POST' | 'GET' | 'PATCH';
+  /** Omitted for unauthenticated calls (GET /healthz). */
+  apiKey?: string;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export async function apiRequest(fetchImpl: FetchLike, req: ApiRequest): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (req.apiKey !== undefined) headers['X-API-Key'] = req.apiKey;
+  if (req.body !== undefined) headers['Content-Type'] = 'application/json';
   try {
-    const res = await fetchImpl(measurementUrl(req.baseUrl, req.cellInstanceId), {
-      method: 'POST',
-      headers: { 'X-API-Key': req.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: req.body,
+    const res = await fetchImpl(`${req.baseUrl.replace(/\/+$/, '')}${req.path}`, {
+      method: req.method,
+      headers,
+      ...(req.body === undefined ? {} : { body: req.body }),
       signal,
       // A redirected POST would be replayed as a GET by fetch; let the classifier see the 3xx instead.
       redirect: 'manual',
@@ -73,6 +95,10 @@ export async function postMeasurement(fetchImpl: FetchLike, req: PostRequest): P
     if (timeout.aborted) throw new PostError('timeout', `no answer within ${req.timeoutMs} ms`, { cause: err });
     throw new PostError('network', describe(err), { cause: err });
   }
+}
+
+export function postMeasurement(fetchImpl: FetchLike, req: PostRequest): Promise<HttpAnswer> {
+  return apiRequest(fetchImpl, { ...req, path: measurementPath(req.cellInstanceId), method: 'POST' });
 }
 
 /** Overrides for HTTP_PROXY / HTTPS_PROXY / NO_PROXY; unset fields come from the environment. */

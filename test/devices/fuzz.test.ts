@@ -7,9 +7,10 @@ import { decodeAnd } from '../../src/devices/and/decode.js';
 import type { Frame, LineDecoder } from '../../src/devices/decoded.js';
 import { decodeGeneric } from '../../src/devices/generic/decode.js';
 import { decodeHioki } from '../../src/devices/hioki/decode.js';
-import { decodeKern } from '../../src/devices/kern/decode.js';
 import { decodeMahr } from '../../src/devices/mahr/decode.js';
 import { decodeMetroMux } from '../../src/devices/metro/decode.js';
+import { decodeDigimatic } from '../../src/devices/mitutoyo/decode.js';
+import { decodeMtSics } from '../../src/devices/mtsics/decode.js';
 import { decodeOhaus } from '../../src/devices/ohaus/decode.js';
 import { decodeRadwag } from '../../src/devices/radwag/decode.js';
 import { decodeSartorius } from '../../src/devices/sartorius/decode.js';
@@ -34,7 +35,8 @@ const families: Family[] = [
   { name: 'sartorius/serial', decode: (l) => decodeSartorius(l, { expect: 'serial' }), valid: ['SerNo.    0031801165', '+     0.00 g  '] },
   { name: 'and', decode: decodeAnd, valid: ['ST,+00123.45  g', 'US,-00183.96  g', 'WT   +123.45  g', 'ST,+0000.1278,  g', 'QT,+00001234 PC', 'OL,+9999999E+19', 'EC,E01', '\x06ST,+00071.82  g'] },
   { name: 'ohaus', decode: decodeOhaus, valid: ['     192.21 g', '       0.01 g ?', 'ES', 'OK!'] },
-  { name: 'kern', decode: decodeKern, valid: ['S S      100.00 g', 'S D 1.234 g', 'S I', 'S +', 'ES', 'I4 A "B207696838"'] },
+  { name: 'mtsics/kern', decode: decodeMtSics, valid: ['S S      100.00 g', 'S D 1.234 g', 'S I', 'S +', 'ES', 'I4 A "B207696838"', 'S S     Error 10t'] },
+  { name: 'digimatic', decode: (l) => decodeDigimatic(l), valid: ['01A+0000.123', '01A-001.2340', '03A+0012.500'] },
   { name: 'radwag', decode: decodeRadwag, valid: ['SI ?     0.1234 g  ', 'S        0.1234 g  ', 'SI ^   999.99 g  ', 'Z A', 'ES'] },
   { name: 'hioki', decode: (l) => decodeHioki(l), valid: ['  1.3600E-3, 3.70000E+0', ' 10.0000E+8, 3.70000E+0', '-   7.51E+0, 1.00000E+10', 'HIOKI,BT3562,0,V1.00'], exponent: true },
   { name: 'hioki/R', decode: (l) => decodeHioki(l, { mode: 'R' }), valid: ['    1.36E-3', ' 12.3456E+3'], exponent: true },

@@ -5,22 +5,26 @@ import { decodeDigimatic } from '../../src/devices/mitutoyo/decode.js';
 describe('decodeDigimatic', () => {
   it('decodes a metric line', () => {
     // "01A+0000.123\r": D1 '0', D2 channel '1', D3 'A', D4 '+', D5-D12 "0000.123" (mm, 0.001) [MANUAL QM-Height p.73]
-    expect(decodeDigimatic('01A+0000.123')).toEqual({ kind: 'reading', channel: 1, value: '0.123' });
+    expect(decodeDigimatic('01A+0000.123')).toEqual([{ kind: 'reading', quantity: 'thickness', value: '0.123', unit: 'mm', stable: true, channel: '1' }]);
   });
 
   it('decodes an inch line with four decimals', () => {
     // "01A+000.1234\r" (inch, 0.0001): the decimal point floats [MANUAL QM-Height p.73]
-    expect(decodeDigimatic('01A+000.1234')).toEqual({ kind: 'reading', channel: 1, value: '0.1234' });
+    expect(decodeDigimatic('01A+000.1234')).toEqual([{ kind: 'reading', quantity: 'thickness', value: '0.1234', unit: 'mm', stable: true, channel: '1' }]);
   });
 
   it('decodes a negative Mux-10 line keeping trailing zeros', () => {
     // "01A-001.2340\r": 0 C A S RRRRRRRR [MANUAL GageMux p.6]
-    expect(decodeDigimatic('01A-001.2340')).toEqual({ kind: 'reading', channel: 1, value: '-1.2340' });
+    expect(decodeDigimatic('01A-001.2340')).toEqual([{ kind: 'reading', quantity: 'thickness', value: '-1.2340', unit: 'mm', stable: true, channel: '1' }]);
+  });
+
+  it('carries the unit the gauge is set to (the line has none)', () => {
+    expect(decodeDigimatic('01A+000.1234', { unit: 'in' })).toMatchObject([{ value: '0.1234', unit: 'in' }]);
   });
 
   it('reads the channel digit', () => {
     // Channel 3 on a multiplexer [BUILT from the 0CASRRRRRRRR layout]
-    expect(decodeDigimatic('03A+0012.500')).toEqual({ kind: 'reading', channel: 3, value: '12.500' });
+    expect(decodeDigimatic('03A+0012.500')).toEqual([{ kind: 'reading', quantity: 'thickness', value: '12.500', unit: 'mm', stable: true, channel: '3' }]);
   });
 
   it('rejects anything else and never throws', () => {
@@ -36,6 +40,6 @@ describe('decodeDigimatic', () => {
       'S S 1.0 g',
       '\u00ff01A+0000.123',
     ];
-    for (const line of garbage) expect(decodeDigimatic(line)).toEqual({ kind: 'garbage', raw: line });
+    for (const line of garbage) expect(decodeDigimatic(line).map((f) => f.kind), line).toEqual(['garbage']);
   });
 });

@@ -1,11 +1,12 @@
-// MtSicsBalance's polling rules, driven deterministically: mock binding for bytes, FakeClock for time.
+// The line-instrument driver's polling rules on an MT-SICS balance, driven deterministically: mock binding for
+// bytes, FakeClock for time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialPortMock } from 'serialport';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import type { Reading } from '../../src/core/types.js';
 import { mtsicsDeviceSchema } from '../../src/config/schema.js';
-import { MtSicsBalance } from '../../src/devices/mtsics/driver.js';
+import { createDevice } from '../../src/devices/index.js';
 import { captureLogger } from './helpers.js';
 
 const MockBinding = SerialPortMock.binding;
@@ -38,7 +39,7 @@ function setup() {
     max_missed_replies: 2,
     reconnect: { initial_ms: 1_000, max_ms: 4_000 },
   });
-  const device = new MtSicsBalance('balance1', cfg, { clock, timers: clock, logger: log.logger, binding });
+  const device = createDevice('balance1', cfg, { clock, timers: clock, logger: log.logger, binding });
   const readings: Reading[] = [];
   device.on('reading', (r) => readings.push(r));
   const port = () => ports[ports.length - 1]!;
@@ -56,7 +57,7 @@ function setup() {
 
 afterEach(() => MockBinding.reset());
 
-describe('MtSicsBalance polling', () => {
+describe('LineInstrument polling an MT-SICS balance', () => {
   it('asks I4 once, tolerates ES, then polls SI with one command in flight', async () => {
     const { device, sent, reply, step } = setup();
     await device.start();
@@ -115,7 +116,7 @@ describe('MtSicsBalance polling', () => {
       await step(100);
       await reply(`${line}\r\n`);
     }
-    expect(log.events('balance.condition').map((l) => l.reply)).toEqual(['S +', 'S S     Error 10t', 'S +']);
+    expect(log.events('device.condition').map((l) => l.reply)).toEqual(['S +', 'S S     Error 10t', 'S +']);
     expect(readings.map((r) => r.value)).toEqual(['1.000']);
     await device.stop();
   });

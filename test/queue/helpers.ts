@@ -46,3 +46,20 @@ export function openOutbox(
   outbox.open();
   return { outbox, clock };
 }
+
+/** Saves a row and takes it through one attempt to the given state, finishing at `at`. */
+export function rowIn(
+  outbox: Outbox,
+  n: number,
+  state: 'pending' | 'dead' | 'delivered',
+  at: number,
+): { id: number; name: string } {
+  const m = measurement(n, at);
+  const { id } = outbox.save(m);
+  if (state !== 'pending') {
+    outbox.beginAttempt(id, at);
+    if (state === 'dead') outbox.recordDead(id, at, { status: 422, detail: '{"detail":"bad unit"}', reason: 'rejected: 422' });
+    else outbox.recordDelivered(id, at, { status: 201, detail: null, serverId: `srv-${n}` });
+  }
+  return { id, name: m.name };
+}

@@ -25,10 +25,10 @@ function buildV1(path: string): void {
 describe('outbox migrations', () => {
   it('has consecutive versions, so user_version always names the last applied step', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
   });
 
-  it('upgrades a v1 database holding pending rows to v2, and those rows are due with their history', () => {
+  it('upgrades a v1 database holding pending rows to the current schema, and those rows are due with their history', () => {
     const path = join(tempDir(), 'outbox.db');
     buildV1(path);
     const { outbox } = openOutbox(path, new FakeClock(T0 + 1_000));
@@ -46,15 +46,37 @@ describe('outbox migrations', () => {
     outbox.close();
 
     const db = openDatabase(path, { readonly: true });
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     db.close();
+  });
+
+  it('upgrades a v2 database holding a dead row: it can then be edited (history kept), counted and pruned', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare(
+      `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at, state, attempts, dead_reason, finished_at)
+       VALUES ('cell-a', 'bench1-A', '{"name":"bench1-A"}', 'bench1', ?, ?, 'dead', 1, 'HTTP 422', ?)`,
+    ).run(T0, T0, T0);
+    db.close();
+
+    const { outbox } = openOutbox(path, new FakeClock(T0 + 1_000));
+    expect(outbox.admin().schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(outbox.admin().usage()).toEqual({ rows: 1, bytes: 19 });
+    const [row] = outbox.list('dead', 10);
+    outbox.admin().editDead(row!.id, { cellInstanceId: 'cell-b' });
+    expect(outbox.admin().edits(row!.id)).toEqual([
+      { editedAt: T0 + 1_000, oldCellInstanceId: 'cell-a', newCellInstanceId: 'cell-b', oldBody: '{"name":"bench1-A"}', newBody: '{"name":"bench1-A"}' },
+    ]);
+    expect(outbox.admin().pruneDelivered(T0 + 1_000)).toBe(0);
+    outbox.close();
   });
 
   it('applies each step once: migrating an up-to-date database changes nothing', () => {
     const path = join(tempDir(), 'outbox.db');
     const db = openDatabase(path);
-    expect(migrate(db)).toEqual({ from: 0, to: 2 });
-    expect(migrate(db)).toEqual({ from: 2, to: 2 });
+    expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
+    expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });
 
@@ -81,7 +103,7 @@ describe('outbox migrations', () => {
     const outbox = new Outbox({ path, clock: new FakeClock(T0), logger: silentLogger() });
     expect(() => outbox.open()).toThrow(SchemaVersionError);
     expect(() => outbox.open()).toThrow(
-      `outbox schema version 3 is newer than this program supports (2); it was written by a newer ionworks-edge.`,
+      `outbox schema version ${SCHEMA_VERSION + 1} is newer than this program supports (${SCHEMA_VERSION}); it was written by a newer ionworks-edge.`,
     );
     const check = openDatabase(path, { readonly: true });
     expect(schemaVersion(check)).toBe(SCHEMA_VERSION + 1);
@@ -92,7 +114,7 @@ describe('outbox migrations', () => {
     const path = join(tempDir(), 'outbox.db');
     buildV1(path);
     expect(() => openOutbox(path, new FakeClock(T0), { readonly: true })).toThrow(
-      /outbox schema version 1 is older than this program's \(2\); a read-only connection cannot upgrade it/,
+      `outbox schema version 1 is older than this program's (${SCHEMA_VERSION}); a read-only connection cannot upgrade it`,
     );
   });
 });

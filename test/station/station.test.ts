@@ -75,14 +75,14 @@ describe('Station', () => {
     t.thickness('0.498');
     expect(t.saved).toHaveLength(1);
     expect(t.station.snapshot().readings).not.toHaveProperty('mass');
-    expect(t.station.snapshot().missing).toEqual([{ property: 'mass', device: 'balance1', waitingFor: 'unload' }]);
+    expect(t.station.snapshot().missing).toEqual([{ property: 'mass', device: 'balance1', waitingFor: 'unload', required: true, pointsTaken: 0, pointsNeeded: 1 }]);
     expect(t.events('reading.dropped').at(-2)).toMatchObject({
       cell: 'CELL-0002',
       reason: 'pan still loaded since before the scan: lift it off, then weigh again',
     });
 
     t.mass('0.001'); // unloaded
-    expect(t.station.snapshot().missing).toEqual([{ property: 'mass', device: 'balance1', waitingFor: 'reading' }]);
+    expect(t.station.snapshot().missing).toEqual([{ property: 'mass', device: 'balance1', waitingFor: 'reading', required: true, pointsTaken: 0, pointsNeeded: 1 }]);
     t.mass('46.200');
     expect(t.saved).toHaveLength(2);
     expect(JSON.parse(t.saved[1]!.body).properties).toEqual({ mass: { value: 46.2, unit: 'g' }, thickness: { value: 0.498, unit: 'mm' } });
@@ -144,11 +144,14 @@ describe('Station', () => {
     expect(t.station.snapshot().activeCell).toBeNull();
   });
 
-  it('drops a reading in another unit instead of converting it', () => {
+  it('converts a reading in another unit of the same dimension exactly, and drops one that cannot be converted', () => {
     const t = makeStation();
     t.scan('CELL-0001');
-    t.thickness('0.0201', 'in');
-    expect(t.events('reading.dropped')[0]).toMatchObject({ level: 'warn', reason: 'unit "in" is not the configured "mm"' });
+    t.thickness('512', 'um');
+    expect(t.station.snapshot().readings.thickness).toMatchObject({ value: '0.512', unit: 'mm' });
+    t.scan('CELL-0002');
+    t.thickness('0.5', 'g');
+    expect(t.events('reading.dropped').at(-1)).toMatchObject({ level: 'warn', reason: 'unit "g" cannot be converted to the configured "mm"' });
     expect(t.station.snapshot().readings).toEqual({});
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/uploader/classify.js';
+import { classify, failureSignature } from '../../src/uploader/classify.js';
 import { PostError, type HttpAnswer } from '../../src/uploader/http.js';
 
 const answer = (status: number, text = '', retryAfter: string | null = null): HttpAnswer => ({ status, text, correlationId: 'corr-1', retryAfter });
@@ -23,23 +23,52 @@ describe('classify', () => {
       kind: 'retry',
       reason: `HTTP ${status}`,
       retryAfter: '30',
+      offline: false,
       outcome: { status, detail: 'busy', correlationId: 'corr-1' },
     });
   });
 
-  it.each(['network', 'timeout', 'aborted'] as const)('a %s error -> retry with no status', (kind) => {
+  it.each([
+    ['network', true],
+    ['timeout', true],
+    ['aborted', false],
+  ] as const)('a %s error -> retry with no status (offline: %s)', (kind, offline) => {
     expect(classify(new PostError(kind, 'boom'))).toEqual({
       kind: 'retry',
       reason: `${kind}: boom`,
       retryAfter: null,
+      offline,
       outcome: { status: null, detail: 'boom' },
     });
   });
 
-  it.each([400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 451])('%i -> dead, body kept whole', (status) => {
+  it.each([400, 404, 405, 410, 413, 415, 422, 451])('%i -> dead, body kept whole, with a failure signature', (status) => {
     const text = '{"detail":"nope"}';
     const v = classify(answer(status, text));
-    expect(v).toEqual({ kind: 'dead', reason: `HTTP ${status} rejected by the API: nope`, outcome: { status, detail: text, correlationId: 'corr-1' } });
+    expect(v).toEqual({
+      kind: 'dead',
+      reason: `HTTP ${status} rejected by the API: nope`,
+      signature: `HTTP ${status}: ${status === 422 ? 'nope' : text}`,
+      outcome: { status, detail: text, correlationId: 'corr-1' },
+    });
+  });
+
+  it.each([
+    [401, 'auth', 'HTTP 401 the API key was refused: nope'],
+    [403, 'forbidden', 'HTTP 403 forbidden: nope'],
+    [409, 'conflict', 'HTTP 409 a measurement with this name exists: nope'],
+  ] as const)('%i -> %s (the uploader looks further before deciding), body kept', (status, kind, reason) => {
+    const text = '{"detail":"nope"}';
+    expect(classify(answer(status, text))).toEqual({ kind, reason, outcome: { status, detail: text, correlationId: 'corr-1' } });
+  });
+
+  it('failure signatures: a 422 by its loc/msg summary (not the rejected input), others by the whole body', () => {
+    const unit = (input: unknown) => JSON.stringify({ detail: [{ loc: ['body', 'properties', 'mass', 'unit'], msg: 'unknown unit', type: 'value_error', input }] });
+    expect(failureSignature(422, unit('gr'))).toBe(failureSignature(422, unit('grams')));
+    expect(failureSignature(422, unit('gr'))).toBe('HTTP 422: body.properties.mass.unit: unknown unit');
+    expect(failureSignature(422, unit('gr'))).not.toBe(failureSignature(400, unit('gr')));
+    expect(failureSignature(404, '{"detail":"Not Found"}\n')).toBe('HTTP 404: {"detail":"Not Found"}');
+    expect(failureSignature(403, '{"detail":"a"}')).not.toBe(failureSignature(403, '{"detail":"b"}'));
   });
 
   it('422 keeps the whole detail array and summarises each error with its loc', () => {

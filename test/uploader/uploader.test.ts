@@ -1,57 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { pino } from 'pino';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeClock } from '../../src/core/fake-clock.js';
-import { startStandin, type Standin } from '../../src/demo/standin/server.js';
-import { defaultFetch } from '../../src/uploader/http.js';
-import { Uploader } from '../../src/uploader/uploader.js';
-import { FakeOutbox } from './fake-outbox.js';
+import { KEY, body, cleanups, runCleanups, setup, until } from './harness.js';
 
-const KEY = 'iwk_uploader_test';
-const fetchImpl = defaultFetch({ noProxy: '*' });
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function capture() {
-  const lines: Array<Record<string, any>> = [];
-  const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  return { logger, events: (name: string) => lines.filter((l) => l.event === name) };
-}
-
-const body = (name: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ name, measurement_type: 'properties', properties: { thickness: { value: 0.52, unit: 'mm' } }, ...extra });
-
-async function setup(opts: { key?: () => string | undefined; baseUrl?: string } = {}) {
-  const standin = await startStandin({ apiKey: KEY });
-  cleanups.push(() => standin.close());
-  const clock = new FakeClock();
-  const outbox = new FakeOutbox();
-  const log = capture();
-  const uploader = new Uploader({
-    outbox,
-    fetch: fetchImpl,
-    clock,
-    timers: clock,
-    logger: log.logger,
-    getApiKey: opts.key ?? (() => KEY),
-    config: { base_url: opts.baseUrl ?? standin.url, timeout_ms: 5_000, retry: { base_ms: 1_000, cap_ms: 60_000 }, concurrency: 1 },
-    random: () => 0.5,
-  });
-  cleanups.push(() => uploader.stop(0));
-  const save = (name: string, cell = 'cell-1', text = body(name)) => outbox.save({ cellInstanceId: cell, name, body: text, at: clock.now() });
-  return { standin, clock, outbox, uploader, save, ...log };
-}
-
-/** Waits (real time, bounded) for the loop to have gone idle on the fake clock after `cond` holds. */
-async function until(clock: FakeClock, cond: () => boolean) {
-  await vi.waitFor(() => {
-    expect(cond()).toBe(true);
-    expect(clock.timerCount).toBeGreaterThan(0);
-  }, { timeout: 5_000, interval: 5 });
-}
+afterEach(runCleanups);
 
 describe('Uploader against the stand-in', () => {
   it('201 -> delivered with the server id; logs upload.ok with id, correlation id and attempt', async () => {
@@ -65,10 +17,11 @@ describe('Uploader against the stand-in', () => {
     expect(events('upload.ok')).toEqual([
       expect.objectContaining({ level: 30, row: 1, attempt: 1, status: 201, serverId: got!.measurement.id, correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) }),
     ]);
+    expect(uploader.state()).toMatchObject({ mode: 'running', detail: null });
   });
 
   it('commits the attempt before the POST leaves', async () => {
-    const { standin, clock, outbox, uploader, save } = await setup();
+    const { standin, clock, uploader, save } = await setup();
     const row = save('m1');
     let openAtArrival: boolean | undefined;
     standin.reject422(() => {
@@ -102,40 +55,31 @@ describe('Uploader against the stand-in', () => {
     ]);
   });
 
-  it('stand-in down -> retry scheduled by backoff; up again -> delivered once the fake clock reaches it', async () => {
-    const { standin, clock, outbox, uploader, save, events } = await setup();
-    const row = save('m1');
-    standin.setDown(true);
+  it('503 -> the row backs off by full jitter with Retry-After as a floor, and Retry-After holds back every row', async () => {
+    const { standin, clock, outbox, uploader, save, posts } = await setup();
+    const [r1, r2] = [save('m1'), save('m2')];
+    standin.setDown(true, '503'); // Retry-After: 1
     uploader.start();
-    await until(clock, () => row.attempts === 1 && !row.outcomeUnknown);
-    // random 0.5 * min(cap, base * 2^0) = 500 ms.
-    expect(row.nextAttemptAt).toBe(clock.now() + 500);
-    expect(row.state).toBe('pending');
-    expect(row.lastStatus).toBeNull();
-    expect(row.lastError).toMatch(/fetch failed/);
-
-    await clock.advance(500);
-    await until(clock, () => row.attempts === 2 && !row.outcomeUnknown);
-    expect(row.nextAttemptAt).toBe(clock.now() + 1_000);
-
-    standin.setDown(false);
+    await until(clock, () => r1.attempts === 1 && !r1.outcomeUnknown);
+    // max(0.5 * min(cap, 1000 * 2^0), 1000) = 1000.
+    expect([r1.lastStatus, r1.nextAttemptAt - clock.now()]).toEqual([503, 1_000]);
     await clock.advance(999);
-    expect(row.attempts).toBe(2);
+    await until(clock, () => true);
+    // r2 was due all along, but the server said wait.
+    expect([r2.attempts, posts()]).toEqual([0, [expect.anything()]]);
+    standin.setDown(false);
     await clock.advance(1);
-    await until(clock, () => row.state === 'delivered');
-    expect(row.attempts).toBe(3);
-    expect(standin.received()).toHaveLength(1);
-    expect(events('upload.retry').map((e) => e.level)).toEqual([40, 20]);
-    expect(events('upload.recovered')).toEqual([expect.objectContaining({ failures: 2 })]);
+    await until(clock, () => outbox.rows.every((r) => r.state === 'delivered'));
+    expect(standin.received().map((r) => r.measurement.name)).toEqual(['m1', 'm2']);
   });
 
-  it('honours Retry-After from a 503 as a floor over the backoff', async () => {
-    const { standin, clock, uploader, save } = await setup();
+  it('a Retry-After beyond api.retry.max_retry_after_ms is clamped to it', async () => {
+    const { clock, uploader, save, events } = await setup({ faults: { rate429: 1, retryAfterSeconds: 86_400 } });
     const row = save('m1');
-    standin.setDown(true, '503');
     uploader.start();
     await until(clock, () => row.attempts === 1 && !row.outcomeUnknown);
-    expect([row.lastStatus, row.nextAttemptAt - clock.now()]).toEqual([503, 1_000]);
+    expect([row.lastStatus, row.nextAttemptAt - clock.now()]).toEqual([429, 120_000]);
+    expect(events('upload.retry')).toEqual([expect.objectContaining({ level: 40, status: 429, reason: 'HTTP 429' })]);
   });
 
   it('kick() wakes an idle uploader at once', async () => {
@@ -153,6 +97,7 @@ describe('Uploader against the stand-in', () => {
     save('m1');
     uploader.start();
     await until(clock, () => events('upload.no_api_key').length === 1);
+    expect(uploader.state()).toMatchObject({ mode: 'no_key' });
     await clock.advance(60_000);
     await until(clock, () => true);
     expect(events('upload.no_api_key')).toHaveLength(1);
@@ -160,6 +105,19 @@ describe('Uploader against the stand-in', () => {
     key = KEY;
     await clock.advance(60_000);
     await until(clock, () => outbox.rows[0]!.state === 'delivered');
+    expect(uploader.state().mode).toBe('running');
+  });
+
+  it('stop(grace) lets an in-flight upload finish within the grace period and leaves the rest pending', async () => {
+    const { standin, clock, outbox, uploader, save } = await setup({ faults: { slow: 1, slowMs: 150 } });
+    save('m1');
+    save('m2');
+    uploader.start();
+    await vi.waitFor(() => expect(standin.requests()).toHaveLength(1), { timeout: 5_000, interval: 2 });
+    await uploader.stop(10_000);
+    expect(outbox.rows.map((r) => [r.state, r.attempts])).toEqual([['delivered', 1], ['pending', 0]]);
+    expect(standin.received()).toHaveLength(1);
+    expect(clock.timerCount).toBe(0);
   });
 
   it('stop(grace) aborts an attempt still in flight after the grace period and leaves the row due', async () => {
@@ -180,5 +138,68 @@ describe('Uploader against the stand-in', () => {
     expect(row.outcomeUnknown).toBe(false);
     expect(row.nextAttemptAt).toBe(clock.now());
     expect(events('upload.interrupted')).toHaveLength(1);
+  });
+});
+
+describe('offline', () => {
+  it('stops sending, probes /healthz on a capped backoff, and drains oldest first when it answers', async () => {
+    const { standin, clock, outbox, uploader, save, calls, posts, events } = await setup({ api: { probe_cap_ms: 8_000 } });
+    for (const n of [1, 2, 3]) save(`m${n}`);
+    standin.setDown(true);
+    uploader.start();
+    await until(clock, () => uploader.state().mode === 'offline');
+    const r1 = outbox.rows[0]!;
+    // The failed row is due again at once: the probe is the backoff, and it keeps its place in line.
+    expect([r1.attempts, r1.outcomeUnknown, r1.nextAttemptAt, r1.lastStatus]).toEqual([1, false, clock.now(), null]);
+    expect(uploader.state()).toMatchObject({ mode: 'offline', since: clock.now(), detail: expect.stringMatching(/^network: fetch failed/) });
+
+    // A long outage: new rows keep arriving, nothing but probes goes out.
+    for (let i = 0; i < 240; i++) {
+      await clock.advance(250);
+      await until(clock, () => true);
+      if (i === 40) {
+        save('m4');
+        uploader.kick();
+      }
+    }
+    const probes = calls.filter((c) => c.path === '/healthz').map((c) => c.at);
+    const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
+    // Full jitter at the fake random 0.5: 0.5 * min(cap, base * 2^n), n counting the failures since going offline.
+    expect(probes[0]! - uploader.state().since).toBe(1_000);
+    expect(gaps.slice(0, 3)).toEqual([2_000, 4_000, 4_000]);
+    expect(Math.max(...gaps)).toBe(4_000);
+    expect(gaps.length).toBeGreaterThan(10);
+    expect(posts()).toHaveLength(1);
+    expect(outbox.rows.slice(1).map((r) => r.attempts)).toEqual([0, 0, 0]);
+    expect(events('upload.offline')).toHaveLength(1);
+
+    standin.setDown(false);
+    await clock.advance(10_000);
+    await until(clock, () => outbox.rows.every((r) => r.state === 'delivered'));
+    expect(standin.received().map((r) => r.measurement.name)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(events('upload.online')).toEqual([expect.objectContaining({ level: 30, previous: 'offline' })]);
+    // m1's POST may have landed before the reset: it is looked up before it is sent again.
+    const afterProbe = calls.slice(calls.map((c) => c.path).lastIndexOf('/healthz'));
+    expect(afterProbe.map((c) => `${c.method} ${c.path.split('?')[0]}`).slice(0, 3)).toEqual([
+      'GET /healthz',
+      'GET /cell_instances/cell-1/cell_measurements',
+      'POST /cell_instances/cell-1/cell_measurements/create',
+    ]);
+    expect(uploader.state().mode).toBe('running');
+  });
+
+  it('a timeout counts as offline too; the probe answering resumes at once', async () => {
+    const { clock, outbox, uploader, save, standin } = await setup({ faults: { slow: 1, slowMs: 400 }, api: { timeout_ms: 150 } });
+    save('m1');
+    uploader.start();
+    await until(clock, () => uploader.state().mode === 'offline');
+    expect(outbox.rows[0]!.lastError).toBe('no answer within 150 ms');
+    standin.setFaults({ slow: 0 });
+    // The slow POST was stored after all; healthz is never slowed, so the first probe resumes and the lookup finds it.
+    await vi.waitFor(() => expect(standin.received()).toHaveLength(1), { timeout: 5_000, interval: 5 });
+    await clock.advance(1_000);
+    await until(clock, () => outbox.rows[0]!.state === 'delivered');
+    expect(standin.received()).toHaveLength(1);
+    expect(outbox.rows[0]!.serverId).toBe(standin.received()[0]!.measurement.id);
   });
 });
