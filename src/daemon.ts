@@ -1,6 +1,5 @@
 // Composition root: builds every component from the config, wires devices -> stations -> outbox -> uploader,
 // starts them in order and stops them in reverse. Nothing here decides behaviour; it only connects.
-import { join } from 'node:path';
 import type { BindingInterface } from './devices/index.js';
 import { systemClock, systemTimers, type Clock, type Timers } from './core/clock.js';
 import type { Config, StationConfig } from './config/schema.js';
@@ -12,6 +11,7 @@ import { TraceStore } from './station/trace-store.js';
 import { makeVoider } from './station/void.js';
 import { CellLookup, makeCellResolver, type ApiAccess } from './uploader/cell-lookup.js';
 import { Outbox } from './queue/outbox.js';
+import { outboxPath } from './queue/db.js';
 import { acquireStateLock, type StateLock } from './queue/lock.js';
 import { DAY_MS, Housekeeper } from './queue/housekeeper.js';
 import { StorageGuard } from './queue/storage-guard.js';
@@ -61,7 +61,8 @@ export class Daemon {
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
     const { config, logger } = opts;
-    this.outbox = new Outbox({ path: join(config.state_dir, 'outbox.db'), clock: this.clock, logger });
+    const dbPath = outboxPath(config.state_dir);
+    this.outbox = new Outbox({ path: dbPath, clock: this.clock, logger });
     this.storage = new StorageGuard({
       usage: () => this.outbox.admin().usage(),
       limits: { maxRows: config.queue.max_rows, ...(config.queue.max_bytes === undefined ? {} : { maxBytes: config.queue.max_bytes }) },
@@ -80,13 +81,12 @@ export class Daemon {
       timers: this.timers,
       logger,
     });
-    const outboxPath = join(config.state_dir, 'outbox.db');
     this.metrics = new DaemonMetrics({
       version: VERSION,
       clock: this.clock,
       logger,
       outbox: { counts: () => this.outbox.counts(), oldestPendingAt: () => this.outbox.oldestPendingAt() },
-      outboxPath,
+      outboxPath: dbPath,
       stateDir: config.state_dir,
       devices: () => [...this.devices.values()].map((d) => d.status()),
       stations: () => this.stations.keys(),
@@ -141,7 +141,7 @@ export class Daemon {
   }
 
   /** Stops taking new work, lets in-flight uploads end, closes the database. Safe to call twice. */
-  async stop(graceMs = 5_000): Promise<void> {
+  async stop(graceMs = this.opts.config.api.shutdown_grace_ms): Promise<void> {
     const { logger } = this.opts;
     if (this.started) logger.info({ event: 'daemon.stopping' }, 'stopping');
     this.started = false;

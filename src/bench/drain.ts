@@ -23,7 +23,7 @@ const API_KEY = 'iwk_bench_drain_key';
 
 async function uploaderRun(dir: string, rows: number, concurrency: number): Promise<number> {
   const standin = await spawnStandin(API_KEY);
-  const outbox = new Outbox({ path: join(dir, 'drain.db'), clock: systemClock, logger: silentLogger() });
+  const outbox = new Outbox({ path: join(dir, `drain-${rows}x${concurrency}.db`), clock: systemClock, logger: silentLogger() });
   const fetch = defaultFetch();
   try {
     outbox.open();

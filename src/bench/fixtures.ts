@@ -32,11 +32,14 @@ export interface StandinProcess {
 
 /** The stand-in (dist/demo/standin/main.js) on a free 127.0.0.1 port, without faults. */
 export async function spawnStandin(apiKey: string): Promise<StandinProcess> {
-  const child = spawn(process.execPath, [STANDIN_MAIN, '--port', '0', '--key', apiKey], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Its stderr (counters on exit) is kept out of the table; it is shown only if it fails to start.
+  const child = spawn(process.execPath, [STANDIN_MAIN, '--port', '0', '--key', apiKey], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => resolve(line.trim()));
-    child.once('exit', (code) => reject(new Error(`stand-in exited (${code}) before printing its URL`)));
+    child.once('exit', (code) => reject(new Error(`stand-in exited (${code}) before printing its URL: ${stderr}`)));
   });
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`stand-in printed "${url}", expected a 127.0.0.1 URL`);
   return { url, stop: () => stopChild(child) };

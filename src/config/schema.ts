@@ -388,6 +388,8 @@ export const configSchema = z
           .strict()
           .prefault({}),
         concurrency: z.number().int().min(1).max(8).default(1),
+        /** On SIGTERM, uploads in flight get this long to finish; the rest stay pending for the next start. */
+        shutdown_grace_ms: z.number().int().min(0).max(30_000).default(10_000),
         /** This many rows in a row rejected the same way halt the uploader instead of filling the dead letters. */
         halt_after_same_failures: z.number().int().min(2).default(3),
         /** While the key is refused, GET /users/me this often (and on SIGHUP) to notice it works again. */

@@ -6,6 +6,7 @@ import { configSchema } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { Outbox } from '../queue/outbox.js';
+import { outboxPath } from '../queue/db.js';
 import { startBenchRig, type BenchRig } from './bench-rig.js';
 import { readStandinState } from './standin/server.js';
 import { formatReconciliation, isClean, reconcile } from './reconcile.js';
@@ -18,8 +19,9 @@ const CELLS = [
   { id: 'CELL-0003', mass: '44.960', thickness: '5.531' },
 ];
 
-export async function runDemo(opts: { logger?: Logger } = {}): Promise<number> {
-  const logger = opts.logger ?? createLogger({ level: 'info' });
+export async function runDemo(opts: { logger?: Logger; pretty?: boolean } = {}): Promise<number> {
+  // Readable lines at a terminal, JSON when piped (as the daemon itself does with --log-format auto).
+  const logger = opts.logger ?? createLogger({ level: 'info', pretty: opts.pretty ?? process.stdout.isTTY === true });
   const say = (msg: string) => logger.info({ event: 'demo.operator' }, msg);
   const rig = await startBenchRig();
   const config = configSchema.parse(rig.config());
@@ -39,7 +41,7 @@ export async function runDemo(opts: { logger?: Logger } = {}): Promise<number> {
   } finally {
     await daemon.stop();
   }
-  const outbox = new Outbox({ path: join(config.state_dir, 'outbox.db'), clock: systemClock, logger, readonly: true });
+  const outbox = new Outbox({ path: outboxPath(config.state_dir), clock: systemClock, logger, readonly: true });
   outbox.open();
   const result = reconcile(outbox, readStandinState(join(rig.dir, 'standin.json')));
   outbox.close();

@@ -32,6 +32,9 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
     const world = await startWorld(s);
     const kills: KillCounts = { after_save: 0, after_post_sent: 0, after_2xx: 0, random: 0, overdue: 0 };
     const op = { next: 0 };
+    /** Rows the daemon finished by finding its earlier copy on the API instead of sending again. */
+    let foundExisting = 0;
+    const countFound = (d: DaemonProcess) => (foundExisting += d.lines.filter((l) => l.event === 'upload.found_existing').length);
     try {
       for (const [i, life] of s.lives.entries()) {
         // Half the lives with a server that refuses a second measurement of the same name (409), half without.
@@ -49,6 +52,7 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
             throw new Error(`life ${i} (${kind}): the daemon exited by itself (code ${end.code}, signal ${end.signal})\n${d.tail()}`);
           if (!d.killedByTest) kills[kind]++;
           else kills[kind === 'random' ? 'random' : 'overdue']++;
+          countFound(d);
         } finally {
           clearTimeout(killer);
           clearTimeout(authEnd);
@@ -67,6 +71,7 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
       await drained(world, d);
       d.kill('SIGTERM');
       expect(await d.closed, d.tail()).toEqual({ code: 0, signal: null });
+      countFound(d);
 
       const rows = rowsOf(world);
       const received = world.standin.received();
@@ -79,7 +84,7 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
       const totalKills = Object.values(kills).reduce((a, b) => a + b, 0);
       console.log(
         `crash test: seed ${s.seed}: saved ${r.saved}, delivered ${delivered}, dead ${r.dead}, duplicates ${r.duplicates}, lost ${r.lost}, ` +
-          `invented ${r.invented}, altered ${r.altered}, kills ${totalKills} ${JSON.stringify(kills)}, ` +
+          `invented ${r.invented}, altered ${r.altered}, kills ${totalKills} ${JSON.stringify(kills)}, found on the API after a crash or lost answer ${foundExisting}, ` +
           `stand-in ${JSON.stringify(world.standin.counters())}`,
       );
 
@@ -89,6 +94,8 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
       // Every cell the operator measured is in the outbox (some twice, if a kill hid a save the PTY then replayed).
       expect(new Set(rows.map((x) => x.cellInstanceId))).toEqual(new Set(s.cells.map((c) => c.id)));
       for (const id of s.rejected) expect(rows.filter((x) => x.cellInstanceId === id).every((x) => x.state === 'dead')).toBe(true);
+      // "No duplicates" means something only if some rows were on the API before their outcome was recorded.
+      expect(foundExisting).toBeGreaterThan(0);
       // Each kind of kill happened, so no crash point can rot unnoticed.
       for (const kind of ['after_save', 'after_post_sent', 'after_2xx', 'random'] as const) expect(kills[kind], kind).toBeGreaterThan(0);
     } finally {

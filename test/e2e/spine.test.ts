@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import { startBenchRig, type BenchRig } from '../../src/demo/bench-rig.js';
 import type { Daemon } from '../../src/daemon.js';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/queue/db.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from '../../src/queue/migrations.js';
 import { capturingLogger, fixture, liftOff, measure, startDaemon, waitFor } from './helpers.js';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
@@ -110,6 +113,30 @@ describe('spine end to end over real PTYs, a real SQLite file and the stand-in A
     await waitFor('both uploaded', () => daemon!.outbox.counts().delivered === 2, 15_000);
     expect(bodies()).toEqual([fixture('CELL-0001'), fixture('CELL-0002')]);
     void station;
+  });
+});
+
+describe('an outbox written by the previous schema version', { timeout: 60_000 }, () => {
+  it('is migrated at start and its pending rows are delivered, byte for byte', async () => {
+    // A v1 database as the first release wrote it, with two pending rows (one already tried once).
+    const config = rig.config();
+    const path = join(config.state_dir!, 'outbox.db');
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const insert = db.prepare(
+      `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at, attempts, last_error)
+       VALUES (?, ?, ?, 'bench1', ?, ?, ?, ?)`,
+    );
+    const old = [fixture('CELL-0001'), fixture('CELL-0002')] as Array<{ name: string }>;
+    insert.run('CELL-0001', old[0]!.name, JSON.stringify(old[0]), T0, T0, 0, null);
+    insert.run('CELL-0002', old[1]!.name, JSON.stringify(old[1]), T0 + 1, T0, 1, 'HTTP 503');
+    db.close();
+
+    clock = new FakeClock(T0 + 60_000);
+    daemon = await startDaemon(rig, clock);
+    await waitFor('both old rows delivered', () => daemon!.outbox.counts().delivered === 2);
+    expect(rig.standin.received().map((r) => r.rawBody)).toEqual(old.map((b) => JSON.stringify(b)));
+    expect(schemaVersion(daemon.outbox.connection())).toBe(SCHEMA_VERSION);
   });
 });
 

@@ -33,6 +33,7 @@ export function apiConfig(baseUrl: string, over: Partial<Config['api']> = {}): C
     timeout_ms: 5_000,
     retry: { base_ms: 1_000, cap_ms: 60_000, max_retry_after_ms: 120_000 },
     concurrency: 1,
+    shutdown_grace_ms: 10_000,
     halt_after_same_failures: 3,
     auth_recheck_ms: 300_000,
     probe_cap_ms: 60_000,
