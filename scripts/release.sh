@@ -3,8 +3,9 @@
 # (plus a .sha256) that installs on a lab PC with no registry access. Unpack it into
 # /opt/ionworks-edge/releases/<version>/ and run its systemd/install.sh (docs/operations.md).
 #
-# Contents: dist/ (compiled here), package.json, package-lock.json, systemd/, config/, docs/, README.md and the
-# production node_modules. Those are copied from this checkout's node_modules (installed by `npm ci`, so its
+# Contents: dist/ (compiled here), package.json, package-lock.json, systemd/, config/, docs/, api/ (the OpenAPI
+# text the demo's stand-in validates against), README.md and the production node_modules. Those are copied
+# from this checkout's node_modules (installed by `npm ci`, so its
 # native modules, better-sqlite3 and @serialport/bindings-cpp, are built for this machine) and pruned of dev
 # dependencies. A fresh `npm ci --omit=dev` would rebuild better-sqlite3 from source, needing the registry and
 # a compiler; pruning needs neither and ships the exact binaries the tests ran against.
@@ -35,7 +36,7 @@ trap 'rm -rf "$stage"' EXIT
 node_modules/.bin/tsc -p tsconfig.build.json --outDir "$stage/dist"
 cp package.json package-lock.json "$stage/"
 cp -R systemd "$stage/"
-for extra in config docs README.md; do
+for extra in config docs api README.md; do
   if [ -e "$extra" ]; then cp -R "$extra" "$stage/"; else echo "release: warning: $extra is missing; not in the artifact" >&2; fi
 done
 

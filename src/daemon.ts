@@ -13,14 +13,16 @@ import { CellLookup, makeCellResolver, type ApiAccess } from './uploader/cell-lo
 import { Outbox } from './queue/outbox.js';
 import { outboxPath } from './queue/db.js';
 import { acquireStateLock, type StateLock } from './queue/lock.js';
+import { asCorruption, verifyOutbox } from './queue/integrity.js';
 import { DAY_MS, Housekeeper } from './queue/housekeeper.js';
 import { StorageGuard } from './queue/storage-guard.js';
 import { Uploader } from './uploader/uploader.js';
 import { defaultFetch, type FetchLike } from './uploader/http.js';
 import { OpsHttpServer } from './ops/http-server.js';
-import { mountStatusPage } from './ops/status/routes.js';
+import { mountStatusPage, type MountedStatusPage } from './ops/status/routes.js';
 import type { Logger } from './ops/logger.js';
 import { DaemonMetrics, reportUploadOutcomes } from './ops/metrics.js';
+import { registerUploaderRoutes } from './ops/uploader-routes.js';
 import { registerHealthRoutes } from './ops/health.js';
 import type { ClockSyncState } from './ops/clock-sync.js';
 import { VERSION } from './version.js';
@@ -54,6 +56,10 @@ export class Daemon {
   readonly stations = new Map<string, Station>();
   /** Removes a station's device listeners, so a reloaded station replaces it cleanly. */
   private readonly unwireStation = new Map<string, () => void>();
+  /** The station configs and lab name in effect (SIGHUP reload changes them): for the status page and the resolver. */
+  private readonly stationConfigs = new Map<string, StationConfig>();
+  private lab: string;
+  private statusPage?: MountedStatusPage;
   private lock?: StateLock;
   private started = false;
 
@@ -61,6 +67,7 @@ export class Daemon {
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
     const { config, logger } = opts;
+    this.lab = config.lab;
     const dbPath = outboxPath(config.state_dir);
     this.outbox = new Outbox({ path: dbPath, clock: this.clock, logger });
     this.storage = new StorageGuard({
@@ -109,9 +116,11 @@ export class Daemon {
       resolveCell: makeCellResolver({
         lookup: new CellLookup({ api: this.api, clock: this.clock, negativeTtlMs: 60_000 }),
         store: this.trace,
-        specFor: (station) => this.opts.config.stations[station]?.cell_id.cell_specification_id,
+        specFor: (station) => this.stationConfigs.get(station)?.cell_id.cell_specification_id,
         clock: this.clock,
       }),
+      // While the uploads that follow a save are on the wire: checkpoint the WAL then, not inside a save's commit.
+      onSending: () => this.outbox.checkpoint(),
     });
     this.http = new OpsHttpServer({ host: config.http.host, port: config.http.port, logger });
   }
@@ -125,6 +134,7 @@ export class Daemon {
     this.lock = acquireStateLock(config.state_dir, { pid: process.pid, clock: this.clock });
     try {
       this.outbox.open();
+      verifyOutbox(this.outbox.connection(), outboxPath(config.state_dir));
       this.housekeeper.start();
       this.buildStationsAndDevices();
       this.registerRoutes();
@@ -136,7 +146,8 @@ export class Daemon {
       logger.info({ event: 'daemon.ready', ...counts }, `ready: ${counts.pending} pending, ${counts.dead} dead letters`);
     } catch (err) {
       await this.stop();
-      throw err;
+      // A damaged file can fail at open, at the check or at the first query: one clear error for all three.
+      throw asCorruption(err, outboxPath(config.state_dir));
     }
   }
 
@@ -203,7 +214,12 @@ export class Daemon {
     this.unwireStation.delete(id);
     this.stations.get(id)?.stop();
     // A replaced station keeps its place in the map (the status page's order); only a removal deletes.
-    if (!cfg) return void this.stations.delete(id);
+    this.lab = lab;
+    if (!cfg) {
+      this.stationConfigs.delete(id);
+      return void this.stations.delete(id);
+    }
+    this.stationConfigs.set(id, cfg);
     const station = new Station({
       id,
       config: cfg,
@@ -218,12 +234,14 @@ export class Daemon {
       voidMeasurement: makeVoider({ store: this.trace, api: this.api, clock: this.clock, logger }),
       save: (m, trace) => {
         const saved = this.trace.save(m, trace);
+        this.storage.check(); // the status page says "nearly full" / "full" before the next scan is refused
         this.metrics.measurementSaved(id);
         this.uploader.kick();
         return saved;
       },
     });
     this.stations.set(id, station);
+    this.statusPage?.addStation(id);
     const onScan = (scan: Scan) => station.handleScan(scan);
     const onReading = (r: Reading) => station.handleReading(r);
     const scanner = this.devices.get(cfg.scanner);
@@ -239,22 +257,25 @@ export class Daemon {
   private registerRoutes(): void {
     const { config, logger } = this.opts;
     // The status page (/, /station/<id>, /events, /api/status) and the access rules for every route.
-    const access = mountStatusPage(this.http, {
+    // Stations a reload adds later get their page from setStation.
+    this.statusPage = mountStatusPage(this.http, {
       http: config.http,
-      lab: config.lab,
+      lab: () => this.lab,
       version: VERSION,
-      stationConfigs: config.stations,
+      stationConfig: (id) => this.stationConfigs.get(id),
       stations: this.stations,
       devices: this.devices,
       outbox: this.outbox,
       hasApiKey: () => Boolean(this.opts.apiKey),
       uploader: () => this.uploader.state(),
+      storage: () => this.storage.status(),
+      voided: () => this.trace.voidedBeforeUpload(),
       timers: this.timers,
       logger,
     });
     registerHealthRoutes(
       this.http,
-      access.health,
+      this.statusPage.health,
       {
         version: VERSION,
         clock: this.clock,
@@ -266,5 +287,6 @@ export class Daemon {
       },
       this.metrics,
     );
+    registerUploaderRoutes(this.http, this.uploader, logger);
   }
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs ionworks-edge as a systemd service on this PC, or removes it. Safe to run again (idempotent).
 #
-#   sudo systemd/install.sh [--config FILE]     create the user, directories, unit, udev rules; enable the service
-#   sudo systemd/install.sh --uninstall         remove unit, udev rules, module list; keep config, outbox, user
+#   sudo systemd/install.sh [--config FILE]     create the user, directories, unit, udev rules, the
+#                                               /usr/local/bin/ionworks-edge command; enable the service
+#   sudo systemd/install.sh --uninstall         remove unit, udev rules, module list, command; keep config,
+#                                               outbox, user
 #   sudo systemd/install.sh --purge             also remove /etc/ionworks-edge, /var/lib/ionworks-edge (the
 #                                               outbox, with anything not yet uploaded), /opt/ionworks-edge, the user
 #   systemd/install.sh --root DIR [...]         write every file under DIR instead of /, for tests and packaging:
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --config) [ $# -ge 2 ] || die "--config needs a file"; CONFIG_SRC="$2"; shift 2 ;;
     --uninstall) MODE=uninstall; shift ;;
     --purge) MODE=purge; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -43,6 +45,7 @@ UNIT="$ROOT/etc/systemd/system/$NAME.service"
 RULES="$ROOT/etc/udev/rules.d/60-$NAME.rules"
 MODULES="$ROOT/etc/modules-load.d/$NAME.conf"
 BRLTTY_MASK="$ROOT/etc/udev/rules.d/85-brltty.rules"
+CLI="$ROOT/usr/local/bin/$NAME"
 NOLOGIN="$(command -v nologin || echo /usr/sbin/nologin)"
 
 # Commands that change the running machine; with --root they are only printed.
@@ -143,6 +146,11 @@ install_all() {
   local mods; mods="$(mktemp)"
   printf '%s\n' "# $NAME: register ttyUSB/ttyACM before the service starts (see its DeviceAllow=)" usbserial cdc_acm >"$mods"
   put "$mods" "$MODULES" 0644; rm -f "$mods"
+  # The CLI on the PATH, for the admin beside the service (`sudo -u ionworks-edge ionworks-edge queue stats`).
+  local cli; cli="$(mktemp)"
+  printf '%s\n' '#!/bin/sh' "# $NAME CLI, installed by install.sh: the release /opt/$NAME/current points at." \
+    "exec /usr/bin/node /opt/$NAME/current/dist/cli/main.js \"\$@\"" >"$cli"
+  put "$cli" "$CLI" 0755; rm -f "$cli"
   sys modprobe -a usbserial cdc_acm || say "warning: modprobe usbserial cdc_acm failed; they load at the next boot"
 
   if [ ! -e "$BRLTTY_MASK" ] && { [ -e "$ROOT/lib/udev/rules.d/85-brltty.rules" ] || [ -e "$ROOT/usr/lib/udev/rules.d/85-brltty.rules" ]; }; then
@@ -167,9 +175,9 @@ install_all() {
 
 uninstall_all() {
   if have_systemd; then systemctl disable --now "$NAME.service" || true; else say "skip: systemctl disable --now $NAME.service"; fi
-  rm -f "$UNIT" "$RULES" "$MODULES"
+  rm -f "$UNIT" "$RULES" "$MODULES" "$CLI"
   if [ -f "$BRLTTY_MASK" ] && [ "$(cat "$BRLTTY_MASK")" = "$BRLTTY_MARK" ]; then rm -f "$BRLTTY_MASK"; fi
-  say "removed the unit, udev rules and module list"
+  say "removed the unit, udev rules, module list and /usr/local/bin/$NAME"
   reload_units
   if [ "$MODE" = purge ]; then
     rm -rf "$ETC" "$STATE" "$OPT"

@@ -20,7 +20,7 @@ export function benchMeasurement(i: number, prefix = 'bench'): NewMeasurement {
     measurement_type: 'properties',
     properties: { mass: { value: 45 + (i % 1000) / 1000, unit: 'g' }, thickness: { value: 5.5 + (i % 100) / 1000, unit: 'mm' } },
     start_time: new Date(at).toISOString(),
-    test_setup: { lab: 'Bench lab', station: 'bench1', software: 'ionworks-edge bench', instruments: { mass: 'balance1', thickness: 'gauge1' } },
+    test_setup: { lab: 'Bench lab', station: 'bench1', software: 'ionworks-edge bench', instruments: { mass: { device: 'balance1' }, thickness: { device: 'gauge1' } } },
   };
   return { cellInstanceId: cell, name, body: JSON.stringify(body), station: 'bench1', createdAt: at };
 }

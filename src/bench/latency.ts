@@ -3,7 +3,8 @@
 // real serialport on real PTYs, and uploads running against the stand-in in another process (an upload's own
 // commits can delay a save: that is what "2 fsyncs" in the goal allows for).
 // The PTY is fed through a small relay (src/devices/pty.ts); its own delivery time is measured the same way, on a
-// port this process opens itself, and reported beside the result.
+// port this process opens itself, once after every sample (so under the same load), and reported beside the result.
+// The first WARMUP scans (JIT, first connections) are not counted.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
@@ -36,6 +37,9 @@ export interface LatencyResult {
 
 const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
 
+/** Scans made before the measured ones and not counted: the first ones pay for JIT compilation and first connections. */
+export const WARMUP = 20;
+
 /** Resolves with performance.now() at the first snapshot `match` accepts. */
 function when(station: Station, match: (s: StationSnapshot) => boolean): Promise<number> {
   return new Promise((resolve) => {
@@ -54,10 +58,11 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
   const standin = await spawnStandin(apiKey);
   const ptys: PtyPair[] = [];
   let daemon: Daemon | undefined;
+  let probe: RelayProbe | undefined;
   try {
     const [scannerPty, gaugePty, probePty] = await Promise.all([openPty(), openPty(), openPty()]);
     ptys.push(scannerPty!, gaugePty!, probePty!);
-    const relay = await relayLatency(probePty!, opts.samples);
+    probe = await openRelayProbe(probePty!);
 
     const stateDir = join(dir, 'latency-state');
     mkdirSync(stateDir, { recursive: true });
@@ -91,8 +96,9 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
 
     const ms: number[] = [];
     const inside: number[] = [];
-    for (let i = 0; i < opts.samples; i++) {
-      const code = `CELL-${String(i + 1).padStart(4, '0')}`;
+    const relay: number[] = [];
+    for (let i = -WARMUP; i < opts.samples; i++) {
+      const code = `CELL-${String(i + WARMUP + 1).padStart(4, '0')}`;
       const active = when(station, (s) => s.activeCell?.id === code);
       scanner.scan(code);
       await active;
@@ -102,27 +108,36 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
       const start = performance.now();
       gauge.send(`5.${String(500 + (i % 400))}`);
       const savedAt = await saved;
-      ms.push(savedAt - start);
-      inside.push(savedAt - (await reading));
+      const readAt = await reading;
       // An operator's pause; the uploader sends the row meanwhile, sometimes while the next reading arrives.
-      await pause(5 + (i % 7) * 3);
+      await pause(5 + ((i + WARMUP) % 7) * 3);
+      if (i < 0) continue;
+      ms.push(savedAt - start);
+      inside.push(savedAt - readAt);
+      relay.push(await probe.once());
     }
     await waitFor('uploads to finish', () => d.outbox.counts().pending === 0, 30_000);
-    return { scanToSaved: distribution(ms), readingToSaved: distribution(inside), relay };
+    return { scanToSaved: distribution(ms), readingToSaved: distribution(inside), relay: distribution(relay) };
   } finally {
+    await probe?.close();
     await daemon?.stop();
     await Promise.all(ptys.map((p) => p.close()));
     await standin.stop();
   }
 }
 
-/** Write one short line into the PTY, time its arrival on a serialport this process opened: the rig's own share. */
-async function relayLatency(pty: PtyPair, samples: number): Promise<Distribution> {
+interface RelayProbe {
+  /** Writes one short line into the PTY and resolves with the time until its last byte arrived on the port. */
+  once(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A serialport this process opens on the probe PTY: the rig's own share of the latency, without the daemon. */
+async function openRelayProbe(pty: PtyPair): Promise<RelayProbe> {
   const port = new SerialPortStream({ binding: autoDetect(), path: pty.path, baudRate: 9600, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  const ms: number[] = [];
-  try {
-    for (let i = 0; i < samples; i++) {
+  return {
+    async once() {
       // Until the terminator: the time of the last byte, as for the gauge line.
       const arrived = new Promise<number>((resolve) => {
         const on = (chunk: Buffer) => {
@@ -134,11 +149,8 @@ async function relayLatency(pty: PtyPair, samples: number): Promise<Distribution
       });
       const start = performance.now();
       pty.write('01A+0005.523\r');
-      ms.push((await arrived) - start);
-      await pause(2);
-    }
-  } finally {
-    await new Promise<void>((resolve) => port.close(() => resolve()));
-  }
-  return distribution(ms);
+      return (await arrived) - start;
+    },
+    close: () => new Promise<void>((resolve) => port.close(() => resolve())),
+  };
 }

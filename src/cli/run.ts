@@ -2,6 +2,7 @@
 // process's edges: the config file and environment, the log format, systemd notify (READY=1 once the outbox and
 // HTTP server are up, WATCHDOG=1 while healthy, STOPPING=1), the clock-sync check, and signals (SIGHUP reloads,
 // SIGTERM/SIGINT stop).
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, EX_CONFIG } from '../config/errors.js';
@@ -14,12 +15,15 @@ import { checkHealth } from '../ops/health.js';
 import { systemTimers } from '../core/clock.js';
 import { Daemon, type DaemonOptions } from '../daemon.js';
 import { StateLockedError } from '../queue/lock.js';
+import { OutboxCorruptError } from '../queue/integrity.js';
 import type { CommandRunner } from '../ops/command.js';
 import type { Command } from './commands.js';
 
 export { EX_CONFIG };
 export const EX_TEMPFAIL = 75;
 export const EX_SOFTWARE = 70;
+/** The outbox file is damaged: a restart cannot help, so the unit does not restart on it (RestartPreventExitStatus). */
+export const EX_DATAERR = 65;
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -57,7 +61,8 @@ export const runCommand: Command = {
       process.stderr.write('usage: ionworks-edge run --config <file> [--log-format auto|json|pretty]\n');
       return 64;
     }
-    return serve({ configPath: values.config, logFormat: format });
+    // Absolute, so the start-up line and reload messages name the file whatever the working directory was.
+    return serve({ configPath: resolve(values.config), logFormat: format });
   },
 };
 
@@ -100,6 +105,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
     if (err instanceof StateLockedError) {
       logger.error({ event: 'daemon.locked', err: err.message }, err.message);
       return EX_TEMPFAIL;
+    }
+    if (err instanceof OutboxCorruptError) {
+      logger.fatal({ event: 'outbox.corrupt', path: err.path, detail: err.detail }, err.message);
+      return EX_DATAERR;
     }
     logger.fatal({ event: 'daemon.failed', err }, 'could not start');
     return EX_SOFTWARE;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { INPUT_EVENT_BYTES } from '../devices/hid/decode.js';
+import { LAYOUTS, type Layout } from '../devices/hid/keymap.js';
 import { isHidKind, SIMULATORS } from '../devices/protocols.js';
 import { openPty } from '../devices/pty.js';
 import type { SimLink } from '../devices/sim-link.js';
@@ -28,22 +29,30 @@ export const simulateCommand: Command = {
     }
     const { values } = parsed;
     const protocol = protocolFlag(values.protocol, 'simulate', Object.keys(SIMULATORS));
-    const factory = protocol && SIMULATORS[protocol];
-    if (!protocol || !factory) return EX_USAGE;
+    if (!protocol) return EX_USAGE;
+    const factory = SIMULATORS[protocol];
+
+    // Only a keyboard wedge has a layout: its config (validated like the daemon's) says which.
+    const hid = isHidKind(protocol);
+    const fifoPath = values.link ?? join(tmpdir(), `ionworks-edge-sim-${process.pid}-event-kbd`);
+    let layout: Layout = LAYOUTS.us;
+    if (hid) {
+      const cfg = deviceConfigFromFlags(protocol, fifoPath, { layout: values.layout }, 'simulate');
+      if (cfg?.kind !== 'hid-scanner' && cfg?.kind !== 'hid-gauge') return EX_USAGE;
+      layout = LAYOUTS[cfg.layout];
+    } else if (values.layout !== undefined) {
+      process.stderr.write(`ionworks-edge simulate: --layout applies to hid-scanner and hid-gauge only\n${USAGE}`);
+      return EX_USAGE;
+    }
 
     let wire: Wire;
     try {
-      wire = isHidKind(protocol) ? openFifo(values.link ?? join(tmpdir(), `ionworks-edge-sim-${process.pid}-event-kbd`)) : await openSerial(values.link);
+      wire = hid ? openFifo(fifoPath) : await openSerial(values.link);
     } catch (err) {
       process.stderr.write(`ionworks-edge simulate: ${(err as Error).message}\n`);
       return EX_UNAVAILABLE;
     }
-    const cfg = deviceConfigFromFlags(protocol, wire.path, { layout: values.layout }, 'simulate');
-    if (!cfg) {
-      await wire.close();
-      return EX_USAGE;
-    }
-    const sim = factory.create(wire.link, cfg);
+    const sim = factory.create(wire.link, { layout });
     process.stdout.write(`${wire.path}\n`);
     process.stderr.write(`simulating ${protocol} on ${wire.path}; commands on stdin: ${factory.commands}; Ctrl-C to stop\n`);
 

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../config/schema.js';
 import { applyEnvOverrides } from '../config/env.js';
 import type { StationView, StatusView } from '../ops/status-model.js';
+import { ACTION_HEADER, RESUME_PATH } from '../ops/uploader-routes.js';
+import type { UploaderState } from '../uploader/uploader.js';
 import type { Command } from './commands.js';
 
 export const DEFAULT_CONFIG = '/etc/ionworks-edge/config.yaml';
@@ -14,7 +16,7 @@ const EX_USAGE = 64;
 const EX_UNAVAILABLE = 69;
 const EX_NOPERM = 77;
 
-const HELP = `usage: ionworks-edge status [--config <file> | --url <url>] [--token <token>] [--json]
+const HELP = `usage: ionworks-edge status [--config <file> | --url <url>] [--token <token>] [--json] [--resume]
 
 Shows each station (active cell, readings, what is missing, last saved), the upload queue and the devices, as
 the running daemon reports them on its status API (GET /api/status). It only talks HTTP to the daemon, so it
@@ -25,6 +27,8 @@ works whether or not you run it as the service's user; nothing is read from the 
   --url <url>      the daemon's address, e.g. http://127.0.0.1:8787
   --token <token>  access token when the daemon is bound beyond loopback (or ${TOKEN_ENV})
   --json           print the status as JSON
+  --resume         first resume uploads halted after rows kept being rejected the same way (upload.halted), once
+                   the cause is fixed; works only on the PC the daemon runs on (POST ${RESUME_PATH})
 `;
 
 export interface StatusDeps {
@@ -44,12 +48,12 @@ const defaultDeps: StatusDeps = {
 };
 
 export const statusCommand: Command = {
-  summary: 'show stations, uploads and devices of the running daemon: status [--config F | --url U] [--json]',
+  summary: 'show stations, uploads and devices of the running daemon: status [--config F | --url U] [--json] [--resume]',
   run: (args) => runStatus(args, defaultDeps),
 };
 
 export async function runStatus(args: string[], deps: StatusDeps): Promise<number> {
-  let values: { config?: string; url?: string; token?: string; json?: boolean; help?: boolean };
+  let values: { config?: string; url?: string; token?: string; json?: boolean; resume?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
@@ -58,6 +62,7 @@ export async function runStatus(args: string[], deps: StatusDeps): Promise<numbe
         url: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean' },
+        resume: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -82,6 +87,10 @@ export async function runStatus(args: string[], deps: StatusDeps): Promise<numbe
   }
   const token = values.token ?? deps.env[TOKEN_ENV] ?? target.token;
   const base = target.url.replace(/\/+$/, '');
+  if (values.resume) {
+    const code = await resumeUploads(base, deps, values.json === true);
+    if (code !== 0) return code;
+  }
   let res: Response;
   try {
     res = await deps.fetch(`${base}/api/status`, {
@@ -105,6 +114,36 @@ export async function runStatus(args: string[], deps: StatusDeps): Promise<numbe
   }
   const view = (await res.json()) as StatusView;
   deps.out(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(view));
+  return 0;
+}
+
+/** POST /api/uploader/resume and say what came of it (on stderr with --json, so stdout stays JSON). */
+async function resumeUploads(base: string, deps: StatusDeps, json: boolean): Promise<number> {
+  let res: Response;
+  try {
+    res = await deps.fetch(`${base}${RESUME_PATH}`, { method: 'POST', headers: { [ACTION_HEADER]: 'resume' }, signal: AbortSignal.timeout(5_000) });
+  } catch (e) {
+    deps.err(`The ionworks-edge daemon is not running, or not answering at ${base} (${reason(e)}).\n`);
+    return EX_UNAVAILABLE;
+  }
+  if (res.status === 403) {
+    deps.err(`The daemon at ${base} takes --resume only from the PC it runs on: run this command there.\n`);
+    return EX_NOPERM;
+  }
+  if (res.status === 404) {
+    deps.err(`The daemon at ${base} has no resume route (an older version): use systemctl reload ionworks-edge.\n`);
+    return EX_UNAVAILABLE;
+  }
+  if (res.status !== 200 && res.status !== 409) {
+    deps.err(`The daemon at ${base} answered HTTP ${res.status} to ${RESUME_PATH}.\n`);
+    return EX_UNAVAILABLE;
+  }
+  const { resumed, uploader } = (await res.json()) as { resumed: boolean; uploader: UploaderState };
+  (json ? deps.err : deps.out)(
+    resumed
+      ? 'Uploads resumed. If the cause is not fixed, they halt again after the same rejections (see upload.halted in the log).\n'
+      : `Uploads were not halted (${uploader.mode}${uploader.detail ? `: ${uploader.detail}` : ''}); nothing to resume.\n`,
+  );
   return 0;
 }
 
@@ -141,7 +180,8 @@ const MARK = { ok: '✓', busy: '…', warn: '!', error: '✗' } as const;
 export function formatStatus(v: StatusView): string {
   const lines = [
     `ionworks-edge ${v.version} · ${v.lab}`,
-    `Uploads: ${MARK[v.upload.tone]} ${v.upload.text} (queued ${v.upload.queued}, uploaded ${v.upload.uploaded}, dead ${v.upload.dead})`,
+    `Uploads: ${MARK[v.upload.tone]} ${v.upload.text} (queued ${v.upload.queued}, uploaded ${v.upload.uploaded}, dead ${v.upload.dead}${v.upload.voided > 0 ? `, voided ${v.upload.voided}` : ''})`,
+    ...(v.storage ? [`Storage: ${MARK[v.storage.tone]} ${v.storage.text}`] : []),
   ];
   for (const s of v.stations) lines.push('', ...stationLines(s));
   return `${lines.join('\n')}\n`;

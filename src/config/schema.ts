@@ -196,10 +196,16 @@ export const sylvacDeviceSchema = z
     ...lineInstrument(serialPort({ baud_rate: 4800, data_bits: 7, parity: 'even', stop_bits: 2 })),
     request: request('?\r'),
     unit: z.enum(['mm', 'in']).default('mm'),
-    /** The cable is powered from the handshake lines; duplex cable: DTR on = +supply, RTS off = -supply. */
+    /**
+     * The Opto-RS cable is powered from the handshake lines as two rails of opposite sign (instruments.md 4.4):
+     * duplex cable DTR high = +supply, RTS low = -supply. "Sets those lines" therefore means DTR on, RTS off;
+     * Linux raises both at open, so the driver must lower RTS after every open or the cable has no -supply.
+     */
     lines: z.object({ dtr: z.boolean().default(true), rts: z.boolean().default(false) }).strict().prefault({}),
   })
-  .strict();
+  .strict()
+  // With hardware flow control the serial driver drives RTS itself, which would fight the cable's supply rail.
+  .refine((c) => c.port.flow_control !== 'rtscts', { path: ['port', 'flow_control'], message: 'the Sylvac cable is powered from RTS: use flow_control none' });
 
 export const mahrDeviceSchema = z
   .object({
@@ -252,6 +258,27 @@ export const genericDeviceSchema = z
 /** Balance families: a property fed by one needs min_load (see the station rules below). */
 export const BALANCE_KINDS: ReadonlySet<string> = new Set(['mtsics', 'sartorius', 'and', 'ohaus', 'kern', 'radwag']);
 
+/** The quantities a device's readings carry (what a property's `quantity` may select). Defensive: `dev` may be partial. */
+export function deviceQuantities(dev: DeviceConfig): readonly string[] {
+  switch (dev.kind) {
+    case 'scanner':
+    case 'hid-scanner':
+      return [];
+    case 'hioki':
+      return dev.measure === 'R' ? ['resistance'] : dev.measure === 'V' ? ['voltage'] : ['resistance', 'voltage'];
+    case 'generic':
+      return typeof dev.quantity === 'string' ? [dev.quantity] : [];
+    default:
+      // Balances weigh, or count pieces in counting mode (decoded.ts balanceQuantity); the rest are gauges.
+      return BALANCE_KINDS.has(dev.kind) ? ['mass', 'count'] : ['thickness'];
+  }
+}
+
+/** A Hioki in RV mode answers resistance and voltage in one reply (instruments.md 6.1); every other device one value. */
+function sendsSeveralAtOnce(dev: DeviceConfig): boolean {
+  return dev.kind === 'hioki' && dev.measure !== 'R' && dev.measure !== 'V';
+}
+
 // Keyboard-wedge scanners and gauges (HID), read from their evdev node, not a serial port.
 const hidDeviceBase = {
   /** /dev/input/by-id/<...>-event-kbd */
@@ -300,7 +327,7 @@ export const propertySourceSchema = z
   .object({
     /** Device id (a key of `devices`) that supplies this property. */
     device: id,
-    /** Unit sent to the API; must be the unit the instrument reports. */
+    /** Unit sent to the API; readings in another unit of the same dimension are converted exactly (src/devices/units.ts). */
     unit: z.string().min(1).max(32),
     /**
      * Capture rule: a reading counts only when at or above this value, and the next capture on the same
@@ -316,6 +343,11 @@ export const propertySourceSchema = z
     max: z.number().optional(),
     /** Readings per cell: the value is their mean; min, max, std and each point are sent as <name>_min etc. */
     points: z.number().int().min(1).max(20).default(1),
+    /**
+     * Take only readings of this quantity from the device. Required for a device that sends several at once
+     * (a Hioki BT3562/3 in RV mode: "resistance" and "voltage"), which may then feed one property per quantity.
+     */
+    quantity: z.string().regex(/^[a-z][a-z_]{0,31}$/, 'must be a lower-case word such as "voltage"').optional(),
   })
   .strict()
   .refine((p) => p.min === undefined || p.max === undefined || p.min <= p.max, { message: 'min is above max', path: ['min'] });
@@ -445,7 +477,7 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `no device "${st.scanner}" in devices` });
         else if (scanner && scanner.kind !== 'scanner' && scanner.kind !== 'hid-scanner')
           ctx.addIssue({ code: 'custom', path: ['stations', sid, 'scanner'], message: `device "${st.scanner}" is a ${scanner.kind}, not a scanner` });
-        const feeds = new Map<string, string>();
+        const feeds = new Map<string, Array<{ prop: string; quantity: string | undefined }>>();
         for (const [prop, src] of Object.entries(isObject(st.properties) ? st.properties : {})) {
           if (!isObject(src) || typeof src.device !== 'string') continue;
           const dev = devices[src.device];
@@ -458,10 +490,20 @@ export const configSchema = z
               path: ['stations', sid, 'properties', prop, 'min_load'],
               message: 'a balance property needs min_load, so a weight is never attached to the wrong cell',
             });
-          // The station routes a reading by its device, so one device feeds one property per station.
-          const other = feeds.get(src.device);
-          if (other) ctx.addIssue({ code: 'custom', path: at, message: `device "${src.device}" already feeds property "${other}"` });
-          else feeds.set(src.device, prop);
+          const quantity = typeof src.quantity === 'string' ? src.quantity : undefined;
+          const gives = dev ? deviceQuantities(dev) : [];
+          const qAt = ['stations', sid, 'properties', prop, 'quantity'];
+          if (dev && quantity !== undefined && !gives.includes(quantity))
+            ctx.addIssue({ code: 'custom', path: qAt, message: `device "${src.device}" gives ${gives.map((g) => `"${g}"`).join(' or ') || 'no readings'}, not "${quantity}"` });
+          const several = dev !== undefined && sendsSeveralAtOnce(dev);
+          if (several && quantity === undefined)
+            ctx.addIssue({ code: 'custom', path: qAt, message: `device "${src.device}" sends ${gives.join(' and ')} in one reply: set quantity to the one this property takes` });
+          // The station routes a reading by its device (and the property's quantity): one device feeds one property
+          // per station, except a device that sends several quantities at once, one property per quantity.
+          const others = feeds.get(src.device) ?? [];
+          const clash = others.find((o) => !several || o.quantity === undefined || o.quantity === quantity);
+          if (clash) ctx.addIssue({ code: 'custom', path: at, message: `device "${src.device}" already feeds property "${clash.prop}"` });
+          feeds.set(src.device, [...others, { prop, quantity }]);
         }
       }
     },

@@ -52,6 +52,7 @@ export function lineSpec(cfg: LineDeviceConfig): LineInstrumentSpec {
     case 'hioki':
       return { ...base, request: cfg.request, decode: (line) => decodeHioki(line, { mode: cfg.measure }), identity: [{ command: '*IDN?\r\n' }] };
     case 'sylvac':
+      // DTR on / RTS off by default: the duplex Opto-RS cable's +supply and -supply rails (schema `lines`, 4.4).
       return { ...base, request: cfg.request, decode: (line) => decodeSylvac(line, { unit: cfg.unit }), lines: cfg.lines };
     case 'mahr':
       return { ...base, request: cfg.request, decode: decodeMahr, identity: [{ command: 'ID?\r' }] };

@@ -48,6 +48,11 @@ export class LineSimulator {
     this.settling = settleReplies;
   }
 
+  /** Back to zero at the same resolution, after settling. */
+  unload(settleReplies = 2): void {
+    this.load((0).toFixed(this.value.split('.')[1]?.length ?? 0), settleReplies);
+  }
+
   /** A muted instrument reads commands but answers nothing, like one switched off behind a live adapter. */
   mute(on: boolean): void {
     this.muted = on;

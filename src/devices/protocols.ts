@@ -5,16 +5,15 @@
 // captured bytes live here.
 import { deviceSchema, type DeviceConfig } from '../config/schema.js';
 import { garbage, type Frame } from './decoded.js';
-import { LINE_KINDS, lineSpec } from './families.js';
+import { LINE_KINDS, lineSpec, type LineKind } from './families.js';
 import { LineFramer } from './framing/line-framer.js';
 import { decodeGaugeLine, InputEventParser, WedgeDecoder } from './hid/decode.js';
 import { LAYOUTS, type Layout } from './hid/keymap.js';
 import { HidKeyboardSimulator } from './hid/simulator.js';
-import { DigimaticSimulator } from './mitutoyo/simulator.js';
-import { MtSicsSimulator } from './mtsics/simulator.js';
 import { decodeScan } from './scanner/decode.js';
 import { ScannerSimulator } from './scanner/simulator.js';
 import type { SimLink } from './sim-link.js';
+import { createSimulator } from './simulators.js';
 
 export type ProtocolName = DeviceConfig['kind'];
 
@@ -55,17 +54,20 @@ type LineDecode = (line: string) => Array<DecodedRecord['frame']>;
 /** Captures may hold lines longer than any instrument sends: reported as garbage, never buffered unbounded. */
 const CAPTURE_MAX_LINE = 4_096;
 
-const scanFrames: LineDecode = (line) => {
-  const f = decodeScan(line);
-  return f.kind === 'code' ? [f] : garbage('not a printable code');
-};
+/** `bytes`: a serial scanner's line (printable ASCII only); without it, text typed through a keyboard layout. */
+const scanFrames =
+  (bytes: boolean): LineDecode =>
+  (line) => {
+    const f = decodeScan(line, { bytes });
+    return f.kind === 'code' ? [f] : garbage('not a printable code');
+  };
 
 export function streamDecoder(cfg: DeviceConfig): StreamDecoder {
   switch (cfg.kind) {
     case 'scanner':
-      return lineDecoder(scanFrames);
+      return lineDecoder(scanFrames(true));
     case 'hid-scanner':
-      return wedgeDecoder(LAYOUTS[cfg.layout], scanFrames);
+      return wedgeDecoder(LAYOUTS[cfg.layout], scanFrames(false));
     case 'hid-gauge':
       return wedgeDecoder(LAYOUTS[cfg.layout], (text) => decodeGaugeLine(text, { unit: cfg.unit }));
     default: {
@@ -126,13 +128,47 @@ export interface SimulatorControl {
 export interface SimulatorFactory {
   /** The commands, for help text. */
   commands: string;
-  create(link: SimLink, cfg: DeviceConfig): SimulatorControl;
+  create(link: SimLink, opts: { layout: Layout }): SimulatorControl;
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const CODE = /^[\x21-\x7e]+$/;
 
-/** "<verb> <argument>" simulators: a gauge's DATA press, a scanner's trigger. */
+const INSTRUMENT_COMMANDS = 'load <value> | unload | send <value> | press | mute | unmute';
+
+/**
+ * Every line family's simulator (src/devices/simulators.ts) behind one command set: `load` puts a value on the
+ * instrument (answered to polls after settling), `send` loads it and presses PRINT/DATA (stream mode), `press`
+ * prints the current value, `mute` makes it stop answering.
+ */
+function instrument(kind: LineKind): SimulatorFactory {
+  return {
+    commands: INSTRUMENT_COMMANDS,
+    create(link) {
+      const sim = createSimulator(kind, link);
+      sim.start();
+      return {
+        command(line) {
+          const [verb, arg, extra] = line.trim().split(/\s+/);
+          const value = arg !== undefined && extra === undefined && DECIMAL.test(arg) ? arg : undefined;
+          const bare = arg === undefined;
+          if (verb === 'load' && value) sim.load(value);
+          else if (verb === 'send' && value) {
+            sim.load(value, 0);
+            sim.press();
+          } else if (verb === 'unload' && bare) sim.unload();
+          else if (verb === 'press' && bare) sim.press();
+          else if ((verb === 'mute' || verb === 'unmute') && bare) sim.mute(verb === 'mute');
+          else return `not understood: "${line.trim()}" (try: ${INSTRUMENT_COMMANDS})`;
+          return undefined;
+        },
+        stop: () => sim.stop(),
+      };
+    },
+  };
+}
+
+/** "<verb> <argument>" simulators: a scanner's trigger, a keyboard-wedge gauge's DATA press. */
 function oneVerb(verb: string, arg: RegExp, example: string, act: (value: string) => void): SimulatorControl {
   return {
     command(line) {
@@ -150,34 +186,9 @@ function oneVerb(verb: string, arg: RegExp, example: string, act: (value: string
   };
 }
 
-function balance(link: SimLink): SimulatorControl {
-  const sim = new MtSicsSimulator(link);
-  sim.start();
-  return {
-    command(line) {
-      const [verb, arg, extra] = line.trim().split(/\s+/);
-      if (extra === undefined && verb === 'load' && arg !== undefined && DECIMAL.test(arg)) return void sim.load(arg);
-      if (arg === undefined && verb === 'unload') return void sim.unload();
-      if (arg === undefined && (verb === 'mute' || verb === 'unmute')) return void sim.mute(verb === 'mute');
-      return `not understood: "${line.trim()}" (try: load 12.345, unload, mute, unmute)`;
-    },
-    stop: () => sim.stop(),
-  };
-}
-
-const wedgeLayout = (cfg: DeviceConfig): Layout => LAYOUTS['layout' in cfg ? cfg.layout : 'us'];
-
-export const SIMULATORS: Partial<Record<ProtocolName, SimulatorFactory>> = {
-  mtsics: { commands: 'load <grams> | unload | mute | unmute', create: balance },
-  // KERN KCP speaks MT-SICS (instruments.md 3.3).
-  kern: { commands: 'load <grams> | unload | mute | unmute', create: balance },
-  mitutoyo: {
-    commands: 'send <value>',
-    create: (link) => {
-      const sim = new DigimaticSimulator(link);
-      return oneVerb('send', DECIMAL, '1.234', (v) => sim.send(v));
-    },
-  },
+/** One registry for `simulate`: every protocol has a simulator. */
+export const SIMULATORS: Readonly<Record<ProtocolName, SimulatorFactory>> = {
+  ...(Object.fromEntries(LINE_KINDS.map((kind) => [kind, instrument(kind)])) as Record<LineKind, SimulatorFactory>),
   scanner: {
     commands: 'scan <code>',
     create: (link) => {
@@ -187,15 +198,15 @@ export const SIMULATORS: Partial<Record<ProtocolName, SimulatorFactory>> = {
   },
   'hid-scanner': {
     commands: 'scan <code>',
-    create: (link, cfg) => {
-      const sim = new HidKeyboardSimulator(link, wedgeLayout(cfg));
+    create: (link, { layout }) => {
+      const sim = new HidKeyboardSimulator(link, layout);
       return oneVerb('scan', CODE, 'CELL-0001', (c) => sim.typeLine(c));
     },
   },
   'hid-gauge': {
     commands: 'send <value>',
-    create: (link, cfg) => {
-      const sim = new HidKeyboardSimulator(link, wedgeLayout(cfg));
+    create: (link, { layout }) => {
+      const sim = new HidKeyboardSimulator(link, layout);
       return oneVerb('send', DECIMAL, '1.234', (v) => sim.typeLine(v));
     },
   },

@@ -83,11 +83,16 @@ export const SIM_PROFILES = {
 export interface InstrumentSimulator {
   start(): void;
   stop(): void;
+  /** Puts a value (decimal text; its decimals are the resolution) on the instrument, moving for `settleReplies` replies. */
   load(value: string, settleReplies?: number): void;
+  /** Back to zero at the same resolution (a balance pan emptied). */
+  unload(settleReplies?: number): void;
+  /** The operator presses PRINT/DATA: one line, unasked. */
+  press(): void;
   mute(on: boolean): void;
 }
 
-export function createSimulator(kind: LineKind, link: SimLink): InstrumentSimulator & { press?(): void } {
+export function createSimulator(kind: LineKind, link: SimLink): InstrumentSimulator {
   // KERN KCP is MT-SICS-shaped (instruments.md 3.3): the MT-SICS balance simulator serves both.
   if (kind === 'mtsics' || kind === 'kern') return new MtSicsSimulator(link);
   return new LineSimulator(link, SIM_PROFILES[kind]);

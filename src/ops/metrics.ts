@@ -161,21 +161,36 @@ export class DaemonMetrics {
  * commit of the outcome, means a metric never counts an upload the outbox does not also hold as done.
  */
 export function reportUploadOutcomes<T extends UploaderOutbox>(outbox: T, on: (outcome: UploadOutcome, at: number) => void): UploaderOutbox {
+  // Inside atomically() the outcomes are held until the transaction has committed.
+  let held: Array<[UploadOutcome, number]> | null = null;
+  const report = (outcome: UploadOutcome, at: number) => (held ? held.push([outcome, at]) : on(outcome, at));
   return {
     due: (now, limit) => outbox.due(now, limit),
     beginAttempt: (id, at) => outbox.beginAttempt(id, at),
+    releaseAttempt: (id, attempt) => outbox.releaseAttempt(id, attempt),
     nextDueAt: () => outbox.nextDueAt(),
+    atomically: (fn) => {
+      if (held) return outbox.atomically(fn);
+      const outcomes: Array<[UploadOutcome, number]> = (held = []);
+      try {
+        const result = outbox.atomically(fn);
+        for (const [outcome, at] of outcomes) on(outcome, at);
+        return result;
+      } finally {
+        held = null;
+      }
+    },
     recordDelivered: (id, at, outcome) => {
       outbox.recordDelivered(id, at, outcome);
-      on('delivered', at);
+      report('delivered', at);
     },
     recordRetry: (id, at, outcome, next) => {
       outbox.recordRetry(id, at, outcome, next);
-      on('retry', at);
+      report('retry', at);
     },
     recordDead: (id, at, outcome) => {
       outbox.recordDead(id, at, outcome);
-      on('dead', at);
+      report('dead', at);
     },
   };
 }

@@ -4,6 +4,7 @@ import type { DeviceStatus } from '../devices/device.js';
 import type { StationSnapshot } from '../station/station.js';
 import type { OutboxCounts, RowState } from '../queue/types.js';
 import type { UploaderState } from '../uploader/uploader.js';
+import type { StorageLevel } from '../queue/storage-guard.js';
 
 export type Tone = 'ok' | 'busy' | 'warn' | 'error';
 
@@ -43,10 +44,14 @@ export interface DaemonState {
   }>;
   devices: Array<DeviceStatus & { live?: LiveReading }>;
   outbox: OutboxCounts;
+  /** Of outbox.dead, the rows an operator voided (#VOID): never sent on purpose, not failures. */
+  voided?: number;
   hasApiKey: boolean;
   /** The upload loop's own verdict (offline, key refused, halted), when it is known. */
   uploader?: Pick<UploaderState, 'mode' | 'detail'>;
   uploadTrouble: UploadTrouble | null;
+  /** The outbox cap (queue.max_rows / max_bytes) as last checked: at the cap new scans are refused. */
+  storage?: { level: StorageLevel; rows: number; maxRows: number; bytes: number; maxBytes?: number };
 }
 
 export interface DeviceView {
@@ -78,7 +83,7 @@ export interface ReadingView {
 }
 
 export interface UploadView {
-  state: 'uploaded' | 'queued' | 'retrying' | 'dead';
+  state: 'uploaded' | 'queued' | 'retrying' | 'dead' | 'voided';
   tone: Tone;
   text: string;
 }
@@ -107,7 +112,10 @@ export interface StatusView {
   version: string;
   lab: string;
   tone: Tone;
-  upload: { tone: Tone; text: string; queued: number; uploaded: number; dead: number };
+  /** `dead`: rows that could not be uploaded; `voided`: rows voided before upload (never sent, on purpose). */
+  upload: { tone: Tone; text: string; queued: number; uploaded: number; dead: number; voided: number };
+  /** Said only when the outbox is nearly full or full. */
+  storage: { tone: Tone; text: string } | null;
   stations: StationView[];
   devices: DeviceView[];
 }
@@ -170,7 +178,7 @@ export function statusView(s: DaemonState): StatusView {
       .filter((d): d is DeviceView => d !== undefined);
     const last = snap.lastSaved;
     const saved = last
-      ? { name: last.name, cell: last.cell, at: last.at, voided: last.voided === true, upload: st.lastSavedRow ? uploadOf(st.lastSavedRow) : null }
+      ? { name: last.name, cell: last.cell, at: last.at, voided: last.voided === true, upload: st.lastSavedRow ? uploadOf(st.lastSavedRow, last.voided === true) : null }
       : null;
     const error = notSavedText(snap);
     const { headline, tone } = stationHeadline(snap, readings, error, saved?.upload ?? null);
@@ -195,9 +203,24 @@ export function statusView(s: DaemonState): StatusView {
   });
 
   const upload = uploadSummary(s);
+  const storage = storageNote(s.storage);
   const devices = [...deviceViews.values()];
-  const tone = [upload.tone, ...stations.map((x) => x.tone), ...devices.map((d) => d.tone)].reduce<Tone>(worst, 'ok');
-  return { version: s.version, lab: s.lab, tone: tone === 'busy' ? 'ok' : tone, upload, stations, devices };
+  const tone = [upload.tone, storage?.tone ?? 'ok', ...stations.map((x) => x.tone), ...devices.map((d) => d.tone)].reduce<Tone>(worst, 'ok');
+  return { version: s.version, lab: s.lab, tone: tone === 'busy' ? 'ok' : tone, upload, storage, stations, devices };
+}
+
+/** Nearly full: a warning while there is still room; full: no new cell can be started. */
+function storageNote(st: DaemonState['storage']): StatusView['storage'] {
+  if (!st || st.level === 'ok') return null;
+  // Whichever cap is closer says how full it is.
+  const byBytes = st.maxBytes !== undefined && st.bytes / st.maxBytes > st.rows / st.maxRows;
+  const mb = (n: number) => (n / 1_000_000).toFixed(1);
+  const used = byBytes
+    ? `${mb(st.bytes)} of ${mb(st.maxBytes!)} MB used by measurements waiting to upload or failed`
+    : `${st.rows} of ${st.maxRows} measurements are waiting to upload or failed`;
+  if (st.level === 'full')
+    return { tone: 'error', text: `Storage full: new cells cannot be started (${used}). Call the administrator.` };
+  return { tone: 'warn', text: `Storage nearly full (${used}); when it is full, new cells cannot be started. Call the administrator.` };
 }
 
 function worst(a: Tone, b: Tone): Tone {
@@ -244,7 +267,9 @@ function disconnectedAdvice(reason: string): string {
   return 'disconnected — check the USB cable';
 }
 
-function uploadOf(row: SavedRowState): UploadView {
+function uploadOf(row: SavedRowState, voided: boolean): UploadView {
+  // A voided row that was queued is dead on purpose: not a failure to report.
+  if (voided && row.state !== 'delivered') return { state: 'voided', tone: 'ok', text: 'Voided: it will not be uploaded' };
   switch (row.state) {
     case 'delivered':
       return { state: 'uploaded', tone: 'ok', text: 'Uploaded to Ionworks' };
@@ -270,8 +295,10 @@ function troubleWords(status: number | null): string {
 }
 
 function uploadSummary(s: DaemonState): StatusView['upload'] {
-  const { pending, delivered, dead } = s.outbox;
-  const counts = { queued: pending, uploaded: delivered, dead };
+  const { pending, delivered } = s.outbox;
+  const voided = s.voided ?? 0;
+  const dead = s.outbox.dead - voided;
+  const counts = { queued: pending, uploaded: delivered, dead, voided };
   const n = (k: number) => `${k} measurement${k === 1 ? '' : 's'}`;
   const deadNote = dead > 0 ? ` ${n(dead)} could not be uploaded — call the administrator.` : '';
   const held = pending > 0 ? `${n(pending)} saved here, not uploading` : 'Not uploading';
@@ -298,7 +325,7 @@ function notSavedText(snap: StationSnapshot): string | null {
   if (!e) return null;
   const call = 'Call the administrator if it happens again.';
   // Without a name nothing was built: the cell was refused before measuring, not lost.
-  if (e.name === undefined) return `Cell ${e.cell}: ${e.message}. ${call}`;
+  if (e.name === undefined) return `Cell ${e.cell}: ${e.message}. Call the administrator.`;
   const retry = snap.unsaved && snap.activeCell?.id === e.cell ? ` Scan ${e.cell} again to retry.` : '';
   return `NOT SAVED: ${e.cell} — ${e.message}.${retry} ${call}`;
 }

@@ -173,6 +173,11 @@ function prepareStatements(db: Db) {
       `UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND state = 'pending' RETURNING attempts`,
     ),
     insertAttempt: db.prepare('INSERT INTO attempts (outbox_id, attempt, started_at) VALUES (?, ?, ?)'),
+    dropAttempt: db.prepare(
+      `DELETE FROM attempts WHERE outbox_id = @id AND attempt = @attempt AND finished_at IS NULL
+          AND attempt = (SELECT attempts FROM outbox WHERE id = @id AND state = 'pending')`,
+    ),
+    unbumpAttempts: db.prepare('UPDATE outbox SET attempts = attempts - 1 WHERE id = ?'),
     closeAttempt: db.prepare(
       `UPDATE attempts SET finished_at = @at, status = @status, detail = @detail, correlation_id = @correlationId
         WHERE outbox_id = @id AND finished_at IS NULL
@@ -207,8 +212,16 @@ function prepareStatements(db: Db) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/**
+ * Commits (about ten WAL pages each) between the checkpoints checkpoint() makes: the WAL is copied in chunks of a
+ * few hundred pages, well below SQLite's auto-checkpoint at 1,000, and each checkpoint's WAL restart (one more
+ * fsync for the next commit) is paid once per chunk.
+ */
+export const CHECKPOINT_AFTER_COMMITS = 32;
+
 export class Outbox {
   private db: Db | null = null;
+  private commitsSinceCheckpoint = 0;
   private st: Statements | null = null;
   private adminOps: OutboxAdmin | null = null;
 
@@ -270,7 +283,9 @@ export class Outbox {
     const st = this.st;
     if (!st) throw new OutboxWriteError(`outbox is not open; measurement "${m.name}" was not saved`, 'NOT_OPEN');
     try {
-      return { id: Number(st.insert.run(m).lastInsertRowid) };
+      const id = Number(st.insert.run(m).lastInsertRowid);
+      this.commitsSinceCheckpoint++;
+      return { id };
     } catch (err) {
       const code = sqliteCode(err);
       if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
@@ -298,6 +313,29 @@ export class Outbox {
       st.insertAttempt.run(id, bumped.attempts, at);
       return bumped.attempts;
     });
+  }
+
+  /**
+   * Takes back an attempt that was committed but whose request was never sent (the uploader commits the next row's
+   * attempt while the previous request is in flight, and drops it if it stops sending). Throws OutboxStateError if
+   * `attempt` is not the row's open attempt.
+   */
+  releaseAttempt(id: number, attempt: number): void {
+    const st = this.stmts();
+    this.write(() => {
+      if (st.dropAttempt.run({ id, attempt }).changes !== 1)
+        throw new OutboxStateError(`row ${id} has no open attempt ${attempt} to release (is it pending?)`);
+      st.unbumpAttempts.run(id);
+    });
+  }
+
+  /**
+   * Runs `fn` (any of the methods above) in one IMMEDIATE transaction: one fsync for all of its writes. A method
+   * that throws inside it ends the whole transaction (let the error out of `fn`): nothing of `fn` is kept.
+   */
+  atomically<T>(fn: () => T): T {
+    this.stmts();
+    return this.write(fn);
   }
 
   /** 2xx, or the same measurement found on the server. */
@@ -368,14 +406,39 @@ export class Outbox {
     return (this.stmts().nextDue.get() as { at: number | null }).at;
   }
 
+  /**
+   * Copies the WAL into the database file (PASSIVE: never waits for readers) once CHECKPOINT_AFTER_COMMITS
+   * commits have gone into it since the last time; otherwise does nothing. The daemon calls it while uploads
+   * are on the wire, so the WAL stays below SQLite's auto-checkpoint size and that checkpoint (a write of the
+   * WAL's pages and an fsync of the database file) does not land inside a station's save. Never throws: a
+   * failure is logged, and SQLite's own auto-checkpoint remains as the fallback.
+   */
+  checkpoint(): void {
+    if (this.commitsSinceCheckpoint < CHECKPOINT_AFTER_COMMITS) return;
+    try {
+      this.connection().pragma('wal_checkpoint(PASSIVE)');
+      this.commitsSinceCheckpoint = 0;
+    } catch (err) {
+      this.opts.logger.warn({ event: 'outbox.checkpoint_failed', err: err instanceof Error ? err.message : String(err) }, 'WAL checkpoint failed');
+    }
+  }
+
   private stmts(): Statements {
     if (!this.st) throw new OutboxStateError('outbox is not open');
     return this.st;
   }
 
-  /** IMMEDIATE: take the write lock up front, so busy_timeout applies instead of a snapshot conflict. */
+  /**
+   * IMMEDIATE: take the write lock up front, so busy_timeout applies instead of a snapshot conflict. Inside
+   * atomically() it runs in that transaction without a savepoint of its own (a savepoint per write doubled the
+   * uploader's SQL cost); every method here checks its row's state before it writes, so a refusal writes nothing.
+   */
   private write<T>(fn: () => T): T {
-    return (this.db as Db).transaction(fn).immediate();
+    const db = this.db as Db;
+    if (db.inTransaction) return fn();
+    const result = db.transaction(fn).immediate();
+    this.commitsSinceCheckpoint++;
+    return result;
   }
 
   private finishAttempt(

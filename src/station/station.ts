@@ -179,7 +179,7 @@ export class Station extends EventEmitter<StationEvents> {
     if (!admission.ok) {
       logger.error({ event: 'scan.refused', station, code: scan.code, reason: admission.reason }, `scan refused: ${admission.reason}`);
       this.lastError = { cell: scan.code, message: `scan refused: ${admission.reason}`, at: scan.at };
-      this.tell('error', `${scan.code} not started: ${admission.reason}. Call the lab manager.`);
+      this.tell('error', `${scan.code} not started: ${admission.reason}. Call the administrator.`);
       return;
     }
     this.begin(scan);
@@ -187,8 +187,9 @@ export class Station extends EventEmitter<StationEvents> {
 
   handleReading(reading: Reading): void {
     const { config, logger, id: station } = this.opts;
-    const entry = Object.entries(config.properties).find(([, src]) => src.device === reading.device);
-    if (!entry) return this.drop(reading, `device "${reading.device}" feeds no property of this station`);
+    // A property with `quantity` takes only that quantity (a Hioki RV reply feeds acir and ocv from one device).
+    const entry = Object.entries(config.properties).find(([, src]) => src.device === reading.device && (src.quantity === undefined || src.quantity === reading.quantity));
+    if (!entry) return this.drop(reading, `${reading.quantity} from device "${reading.device}" feeds no property of this station`);
     const [prop, src] = entry;
     if (!parseDec(reading.value)) return this.drop(reading, `value "${reading.value}" is not a number`, 'warn');
     // Converted exactly on the decimal text (src/devices/units.ts); a unit of another dimension is a setup error.
@@ -440,21 +441,23 @@ export class Station extends EventEmitter<StationEvents> {
     const points = new Map([...cell.points].map(([p, pts]) => [p, pts.map((t) => t.value)]));
     const { properties, roundedMeans } = buildProperties(config.properties, points);
     if (roundedMeans.length > 0) logger.info({ event: 'measurement.mean_rounded', station, cell: cell.code, properties: roundedMeans }, 'a mean did not terminate; rounded to 3 digits past the resolution');
-    // instruments: property -> device id (as before); instrument_identity: device id -> model/serial, where reported.
-    const instruments: Record<string, string> = {};
-    const identity: Record<string, { model?: string; serial?: string }> = {};
+    // Keyed by the Ionworks property name, so the record on the server says what measured each of its properties.
+    const instruments: Record<string, { device: string; model?: string; serial?: string }> = {};
     for (const prop of cell.points.keys()) {
-      const device = config.properties[prop]!.device;
-      instruments[prop] = device;
-      const id = this.opts.deviceIdentity?.(device);
-      if (id && (id.model !== undefined || id.serial !== undefined)) identity[device] = id;
+      const src = config.properties[prop]!;
+      const id = this.opts.deviceIdentity?.(src.device);
+      instruments[src.name ?? prop] = {
+        device: src.device,
+        ...(id?.model === undefined ? {} : { model: id.model }),
+        ...(id?.serial === undefined ? {} : { serial: id.serial }),
+      };
     }
     const body = createPropertiesMeasurementSchema.parse({
       name,
       measurement_type: 'properties',
       properties,
       start_time: new Date(cell.scannedAt).toISOString(),
-      test_setup: { lab, station, software: `ionworks-edge ${version}`, instruments, ...(Object.keys(identity).length > 0 ? { instrument_identity: identity } : {}), ...(this.operator === null ? {} : { operator: this.operator }) },
+      test_setup: { lab, station, software: `ionworks-edge ${version}`, instruments, ...(this.operator === null ? {} : { operator: this.operator }) },
       ...(config.notes === undefined ? {} : { notes: config.notes }),
       ...(config.protocol === undefined ? {} : { protocol: config.protocol }),
     });

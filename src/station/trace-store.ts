@@ -106,6 +106,11 @@ export class TraceStore {
       .immediate();
   }
 
+  /** Rows voided before upload (dead on purpose, not failures): the status page counts them apart. */
+  voidedBeforeUpload(): number {
+    return (this.outbox.connection().prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'dead' AND voided_at IS NOT NULL`).get() as { n: number }).n;
+  }
+
   audit(e: { at: number; event: string; outboxId?: number; station?: string; who?: string | null; detail?: string }): void {
     this.outbox
       .connection()

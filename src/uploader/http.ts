@@ -73,8 +73,19 @@ export interface ApiRequest {
 }
 
 export async function apiRequest(fetchImpl: FetchLike, req: ApiRequest): Promise<HttpAnswer> {
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  // One controller for the deadline and the caller's signal. (AbortSignal.timeout + AbortSignal.any cost about
+  // ten times as much per request, most of it in garbage collection: a drain makes thousands of requests.)
+  const deadline = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError'));
+  }, req.timeoutMs);
+  timer.unref();
+  const onAbort = () => deadline.abort(req.signal?.reason);
+  if (req.signal?.aborted) onAbort();
+  else req.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = deadline.signal;
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (req.apiKey !== undefined) headers['X-API-Key'] = req.apiKey;
   if (req.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -92,8 +103,11 @@ export async function apiRequest(fetchImpl: FetchLike, req: ApiRequest): Promise
     return { status: res.status, text, correlationId: res.headers.get('x-correlation-id'), retryAfter: res.headers.get('retry-after') };
   } catch (err) {
     if (req.signal?.aborted) throw new PostError('aborted', `aborted: ${describe(req.signal.reason)}`, { cause: err });
-    if (timeout.aborted) throw new PostError('timeout', `no answer within ${req.timeoutMs} ms`, { cause: err });
+    if (timedOut) throw new PostError('timeout', `no answer within ${req.timeoutMs} ms`, { cause: err });
     throw new PostError('network', describe(err), { cause: err });
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onAbort);
   }
 }
 

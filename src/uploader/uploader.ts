@@ -19,6 +19,10 @@ export interface UploaderOutbox {
   recordDelivered(id: number, at: number, outcome: AttemptOutcome & { serverId: string | null }): void;
   recordRetry(id: number, at: number, outcome: AttemptOutcome, nextAttemptAt: number): void;
   recordDead(id: number, at: number, outcome: AttemptOutcome & { reason: string }): void;
+  /** Takes back a committed attempt whose request was never sent. */
+  releaseAttempt(id: number, attempt: number): void;
+  /** Runs `fn` in one transaction (one fsync); the calls inside it commit together or not at all. */
+  atomically<T>(fn: () => T): T;
   nextDueAt(): number | null;
 }
 
@@ -38,6 +42,13 @@ export interface UploaderDeps {
    * (src/uploader/cell-lookup.ts makeCellResolver). Without it rows are posted to the id they were saved with.
    */
   resolveCell?: (row: { id: number; cellInstanceId: string; station: string }) => Promise<CellResolution>;
+  /**
+   * Called once per round of sending, as soon as its first requests are on the wire: the thread would only wait
+   * for the network now. The daemon checkpoints the WAL here, so that the checkpoint, and the WAL restart it
+   * causes (SQLite syncs the new WAL header on the next commit), land on the uploader's commits, not inside a
+   * station's save.
+   */
+  onSending?: () => void;
 }
 
 /**
@@ -55,12 +66,22 @@ export interface UploaderState {
 /** What an attempt finally comes to once 403s and 409s have been looked into. */
 type Final = Exclude<Verdict, { kind: 'forbidden' } | { kind: 'conflict' }> & { found?: number };
 
+/** A row whose attempt is committed. */
+interface Started {
+  row: OutboxRow;
+  attempt: number;
+}
+
 // A mode is left only by its own recovery (probe, re-check, resume); a failure never lowers it.
 const SEVERITY: Record<UploaderMode, number> = { running: 0, no_key: 0, offline: 1, auth_failed: 2, halted: 3 };
 // Re-check at least this often while idle, so a wall-clock step or a missing key never strands the loop.
 const MAX_IDLE_MS = 60_000;
 // Never spin: even a row due "now" that due() did not return waits this long before the next look.
 const MIN_IDLE_MS = 100;
+// How many rows' attempts are committed ahead of their requests, at most (at least two per slot): one fsync covers
+// that many attempts and the outcomes that came back meanwhile. A crash leaves at most this many extra rows to look
+// up before re-sending.
+export const READY_AHEAD = 64;
 /** Prefix of the attempt detail for a 401: the attempt is logged but says it was the key, not the row. */
 export const AUTH_DETAIL_PREFIX = 'auth: ';
 
@@ -123,12 +144,13 @@ export class Uploader {
     this.wake?.();
   }
 
-  /** After a halt: the operator fixed the cause. Rows held back are due as they were. */
-  resume(): void {
-    if (this.current.mode !== 'halted') return;
+  /** After a halt: the operator fixed the cause. Rows held back are due as they were. False if it was not halted. */
+  resume(): boolean {
+    if (this.current.mode !== 'halted') return false;
     this.breaker.success();
     this.setMode('running', null);
     this.wake?.();
+    return true;
   }
 
   private async run(): Promise<void> {
@@ -149,21 +171,120 @@ export class Uploader {
   }
 
   private async sendDue(): Promise<void> {
-    const { outbox, clock, config } = this.deps;
+    const { outbox, clock } = this.deps;
     const now = clock.now();
     if (this.holdUntil > now) return this.idle(this.holdUntil - now);
-    const rows = outbox.due(now, config.concurrency);
-    if (rows.length === 0) {
+    if (outbox.due(now, 1).length === 0) {
       const next = outbox.nextDueAt();
       return this.idle(next === null ? MAX_IDLE_MS : next - now);
     }
     const apiKey = this.deps.getApiKey();
     if (!apiKey) {
-      this.setMode('no_key', 'no API key configured; uploads wait until one is', { pending: rows.length });
+      this.setMode('no_key', 'no API key configured; uploads wait until one is');
       return this.idle(MAX_IDLE_MS);
     }
     if (this.current.mode === 'no_key') this.setMode('running', null);
-    await Promise.all(rows.map((row) => this.attempt(row, apiKey)));
+    await this.pump(apiKey);
+  }
+
+  /** Sending is allowed now: running, not stopping, no Retry-After hold. */
+  private canSend(): boolean {
+    return !this.stopping && SEVERITY[this.current.mode] === 0 && this.holdUntil <= this.deps.clock.now();
+  }
+
+  /**
+   * Keeps `concurrency` requests in flight until no row is due or sending must stop. The outbox is written in
+   * rounds: one transaction records the outcomes that have come back and commits the attempts of the next rows
+   * (up to READY_AHEAD of them), so a row costs a fraction of an fsync instead of two, and the transaction runs
+   * while requests are on the wire. Every attempt is still committed before its request leaves (invariant 2).
+   * An outcome not yet recorded when the process dies leaves its attempt open (outcome unknown): the row is looked
+   * up before it is sent again, as after any crash. An attempt committed for a row that is then not sent (the mode
+   * changed, a Retry-After hold, shutdown) is released.
+   */
+  private async pump(apiKey: string): Promise<void> {
+    const { outbox, clock, config } = this.deps;
+    const slots = config.concurrency;
+    const ahead = Math.max(READY_AHEAD, 2 * slots);
+    const ready: Started[] = [];
+    const answered: Array<Started & { verdict: Final }> = [];
+    const inflight = new Map<number, Promise<void>>();
+    const failure: { err?: unknown; failed: boolean } = { failed: false };
+    // Set when a request settles; the loop waits for the next one only when none has settled since it last looked.
+    let settled = false;
+    let answer: (() => void) | undefined;
+
+    const commit = (): void => {
+      const now = clock.now();
+      const results = answered.splice(0);
+      const started = outbox.atomically(() => {
+        for (const a of results) this.record(a.row, a.attempt, a.verdict);
+        if (!this.canSend()) {
+          for (const s of ready.splice(0)) outbox.releaseAttempt(s.row.id, s.attempt);
+          return [];
+        }
+        const want = ahead - ready.length;
+        if (want <= 0) return [];
+        // Rows in hand are still pending and due: skip them.
+        const inHand = new Set([...inflight.keys(), ...ready.map((s) => s.row.id)]);
+        const rows = outbox.due(now, want + inHand.size).filter((r) => !inHand.has(r.id)).slice(0, want);
+        return rows.map((row) => ({ row, attempt: outbox.beginAttempt(row.id, now) }));
+      });
+      ready.push(...started);
+    };
+    const launch = (): boolean => {
+      let sent = false;
+      while (inflight.size < slots && ready.length > 0 && this.canSend()) {
+        const s = ready.shift()!;
+        const sending = this.resolve(s.row, apiKey).then(
+          (verdict) => void answered.push({ ...s, verdict }),
+          (err: unknown) => {
+            if (!failure.failed) Object.assign(failure, { failed: true, err });
+          },
+        );
+        inflight.set(
+          s.row.id,
+          sending.finally(() => {
+            inflight.delete(s.row.id);
+            settled = true;
+            answer?.();
+          }),
+        );
+        sent = true;
+      }
+      return sent;
+    };
+
+    let first = true;
+    try {
+      commit();
+      for (;;) {
+        if (failure.failed) throw failure.err;
+        // Anything but a clean delivery may change the mode or set a hold: record it before sending more.
+        if (answered.some((a) => a.verdict.kind !== 'delivered')) commit();
+        const sent = launch();
+        // Write when the next answer would find no row ready, or when nothing is left in flight.
+        if (ready.length < slots || inflight.size === 0 || (sent && first)) {
+          // undici writes a request on a later tick: let it leave before the commit blocks the thread.
+          if (sent) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (sent && first) {
+            first = false;
+            this.deps.onSending?.();
+          }
+          commit();
+        }
+        if (inflight.size === 0) {
+          if (ready.length === 0 || !this.canSend()) break;
+          continue;
+        }
+        if (!settled) await new Promise<void>((resolve) => (answer = resolve));
+        settled = false;
+        answer = undefined;
+      }
+    } finally {
+      // On an outbox failure the answers in hand stay unrecorded: those rows keep an open attempt (outcome
+      // unknown) and are looked up before any re-send, as after a crash.
+      await Promise.all(inflight.values());
+    }
   }
 
   private idle(ms: number): Promise<void> {
@@ -216,12 +337,6 @@ export class Uploader {
     const res = await this.call({ method: 'GET', path: '/users/me', apiKey });
     if (!(res instanceof PostError) && res.status >= 200 && res.status < 300) return this.setMode('running', null);
     logger.debug({ event: 'upload.auth_recheck', status: res instanceof PostError ? null : res.status }, 'API key still not accepted');
-  }
-
-  private async attempt(row: OutboxRow, apiKey: string): Promise<void> {
-    const attempt = this.deps.outbox.beginAttempt(row.id, this.deps.clock.now());
-    const verdict = await this.resolve(row, apiKey);
-    this.record(row, attempt, verdict);
   }
 
   private async resolve(saved: OutboxRow, apiKey: string): Promise<Final> {
@@ -300,7 +415,7 @@ export class Uploader {
   private record(row: OutboxRow, attempt: number, verdict: Final): void {
     const { outbox, clock, logger, config } = this.deps;
     const at = clock.now();
-    const ctx = { row: row.id, cellInstanceId: row.cellInstanceId, name: row.name, attempt };
+    const ctx = { row: row.id, station: row.station, cellInstanceId: row.cellInstanceId, name: row.name, attempt };
     const { status, correlationId } = verdict.outcome;
     if (status !== null) this.probeFailures = 0;
 
@@ -396,7 +511,7 @@ export class Uploader {
         logger.error(
           { event: 'upload.halted', reason: detail, rows: config.halt_after_same_failures, ...fields },
           `${config.halt_after_same_failures} rows in a row were rejected the same way; uploads halted and the rest stay pending. ` +
-            'Fix the cause (api.base_url, the key\'s organisation, the configured units or cell ids), then reload the config (SIGHUP) or restart the daemon to resume',
+            'Fix the cause (api.base_url, the key\'s organisation, the configured units or cell ids), then resume: `ionworks-edge status --resume` on this PC, a reload (SIGHUP) or a restart',
         );
         break;
       case 'no_key':

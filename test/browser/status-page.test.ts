@@ -65,6 +65,8 @@ describe('status page in Chromium', () => {
     it('follows a cell from scan to upload, live, without reloading', async () => {
       await expectText('headline', 'Scan a cell');
       await expectText('device-balance1', 'Balance connected');
+      rig.scanner.scan('OP:Ana Lima');
+      await expectText('operator', 'Operator: Ana Lima');
 
       rig.scanner.scan('CELL-0001');
       await expectText('cell-id', 'CELL-0001');

@@ -184,6 +184,22 @@ describe('ionworks-edge simulate + probe over a real PTY', () => {
     }
   });
 
+  it('Sartorius SBI (any line family, one registry): probe reads the model and serial, then the loaded weight', async () => {
+    const sim = new Running(['simulate', '--protocol', 'sartorius']);
+    let probe: Running | undefined;
+    try {
+      const path = await sim.line<string>('the PTY path', (l) => l.startsWith('/dev/pts/'), true);
+      probe = new Running(['probe', '--port', path, '--protocol', 'sartorius']);
+      await probe.line('identity from ESC x1_ / x2_', (l) => l.event === 'status' && (l.identity as { serial?: string } | undefined)?.serial === '0031801165');
+      sim.child.stdin.write('load 12.34\n');
+      expect(await probe.line('stable 12.34 g', (l) => l.event === 'reading' && l.stable === true && l.value === '12.34')).toMatchObject({ quantity: 'mass', unit: 'g' });
+      expect(await probe.interrupt()).toBe(0);
+    } finally {
+      probe?.child.kill('SIGKILL');
+      expect(await sim.interrupt()).toBe(0);
+    }
+  });
+
   it('keyboard-wedge scanner: simulate on a FIFO, probe reads it through the python3 helper (AZERTY)', async () => {
     await withTempDir(async (dir) => {
       const link = join(dir, 'usb-Sim_Scanner-event-kbd');

@@ -2,11 +2,13 @@
 // API and is killed with SIGKILL again and again: at fixed points (after the save commit, after the POST is on the
 // wire, after the 2xx before the row is finished; src/ops/crash-points.ts) and at random moments, start-up
 // included. A scripted operator measures the cells. At the end every saved measurement is on the stand-in exactly
-// once and the dead letters are exactly the bodies the stand-in rejected.
+// once and the dead letters are exactly the bodies the stand-in rejected. A backlog saved before the first start is
+// drained through the same kills.
 //   Replay a run:  IONWORKS_CRASH_SEED=<seed> npx vitest run test/crash   (after `npm run build`)
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
+import { benchMeasurement } from '../../src/bench/fixtures.js';
 import { reconcile } from '../../src/demo/reconcile.js';
 import { pause } from '../../src/demo/wait.js';
 import { silentLogger } from '../../src/ops/logger.js';
@@ -17,6 +19,11 @@ import { scenario, seedFromEnv, SEED_ENV, type Cell, type LifeKind, type Scenari
 import { DaemonProcess, startWorld, type World } from './world.js';
 
 const SIZE = { cells: 40, lives: 20, rejected: 4 };
+/**
+ * Rows already pending at the first start (measured while the API was out of reach): the first lives drain them at
+ * full speed, with many attempts committed ahead of their requests, while the crash points and random kills land.
+ */
+const BACKLOG = 120;
 /** A life whose crash point is not reached by then (no more saves or uploads to make) is ended by the test. */
 const LIFE_MAX_MS = 4_000;
 /** Bounds on waits for the daemon; generous, the machine runs other test files at the same time. */
@@ -30,18 +37,21 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
     const s = scenario(seedFromEnv(), SIZE);
     console.log(`crash test: seed ${s.seed} (replay: ${SEED_ENV}=${s.seed} npx vitest run test/crash), rejected ${s.rejected.join(', ')}`);
     const world = await startWorld(s);
+    const backlogCells = fillBacklog(world, BACKLOG);
     const kills: KillCounts = { after_save: 0, after_post_sent: 0, after_2xx: 0, random: 0, overdue: 0 };
     const op = { next: 0 };
     /** Rows the daemon finished by finding its earlier copy on the API instead of sending again. */
     let foundExisting = 0;
     const countFound = (d: DaemonProcess) => (foundExisting += d.lines.filter((l) => l.event === 'upload.found_existing').length);
+    /** The daemon of the current life: killed in `finally` if a failed wait leaves it running. */
+    let current: DaemonProcess | undefined;
     try {
       for (const [i, life] of s.lives.entries()) {
         // Half the lives with a server that refuses a second measurement of the same name (409), half without.
         world.standin.setEnforceUniqueNames(i >= s.lives.length / 2);
         // With every cell measured there is no save left to crash at: kill at a random moment instead.
         const kind: LifeKind = life.kind === 'after_save' && op.next >= s.cells.length ? 'random' : life.kind;
-        const d = DaemonProcess.spawn(world, kind === 'random' ? null : `${kind}:${life.nth}`);
+        const d = (current = DaemonProcess.spawn(world, kind === 'random' ? null : `${kind}:${life.nth}`));
         const killer = setTimeout(() => d.kill(), kind === 'random' ? life.killAfterMs : LIFE_MAX_MS);
         if (life.authWindowMs > 0) world.standin.setAuthFailing(true);
         const authEnd = setTimeout(() => world.standin.setAuthFailing(false), life.authWindowMs);
@@ -64,7 +74,7 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
       }
 
       // The last life: no crash; measure what is left and let the backlog drain through the faults.
-      const d = DaemonProcess.spawn(world, null);
+      const d = (current = DaemonProcess.spawn(world, null));
       expect(await devicesReady(d), d.tail()).toBe(true);
       await operate(d, world, s, op);
       expect(op.next).toBe(s.cells.length);
@@ -92,13 +102,15 @@ describe('crash test: SIGKILL at fixed points and random moments, against a faul
       expect(delivered).toBe(received.length);
       expect(deadBodies).toEqual(rejectedBodies);
       // Every cell the operator measured is in the outbox (some twice, if a kill hid a save the PTY then replayed).
-      expect(new Set(rows.map((x) => x.cellInstanceId))).toEqual(new Set(s.cells.map((c) => c.id)));
+      expect(new Set(rows.map((x) => x.cellInstanceId))).toEqual(new Set([...s.cells.map((c) => c.id), ...backlogCells]));
       for (const id of s.rejected) expect(rows.filter((x) => x.cellInstanceId === id).every((x) => x.state === 'dead')).toBe(true);
       // "No duplicates" means something only if some rows were on the API before their outcome was recorded.
       expect(foundExisting).toBeGreaterThan(0);
       // Each kind of kill happened, so no crash point can rot unnoticed.
       for (const kind of ['after_save', 'after_post_sent', 'after_2xx', 'random'] as const) expect(kills[kind], kind).toBeGreaterThan(0);
     } finally {
+      current?.kill();
+      await current?.closed;
       await world.close();
     }
   });
@@ -125,6 +137,20 @@ async function operate(d: DaemonProcess, world: World, s: Scenario, op: { next: 
     op.next++;
     // The operator's pace, so saves spread over many lives.
     await pause(100 + Math.floor(s.random() * 400));
+  }
+}
+
+/** Saves `n` measurements into the world's outbox before any daemon runs; returns their cell ids. */
+function fillBacklog(world: World, n: number): string[] {
+  const outbox = new Outbox({ path: world.outboxFile, clock: systemClock, logger: silentLogger() });
+  outbox.open();
+  try {
+    // Cells CELL-5000 and up: none of the operator's cells, none of the names the stand-in rejects.
+    const rows = Array.from({ length: n }, (_, i) => benchMeasurement(5_000 + i, 'backlog'));
+    outbox.connection().transaction(() => rows.forEach((m) => outbox.save(m)))();
+    return rows.map((m) => m.cellInstanceId);
+  } finally {
+    outbox.close();
   }
 }
 

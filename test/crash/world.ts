@@ -31,7 +31,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(s: Scenario): Promise<World> {
+/** The crash test passes its whole scenario; other tests of the spawned daemon need only the stand-in's faults. */
+export async function startWorld(s: Pick<Scenario, 'faults'>): Promise<World> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does)`);
   const dir = await mkdtemp(join(tmpdir(), 'ionworks-crash-'));
   const apiKey = `iwk_crash_${randomBytes(8).toString('hex')}`;
@@ -118,19 +119,24 @@ export class DaemonProcess {
     );
   }
 
-  static spawn(world: World, crashAt: string | null): DaemonProcess {
+  /** `main`: another build's entry (the release test runs the unpacked tarball's); `env`: the base environment. */
+  static spawn(world: World, crashAt: string | null, opts: { main?: string; env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
     const env: NodeJS.ProcessEnv = {};
     // Nothing from the test's environment steers the daemon: no config overrides, no proxy for 127.0.0.1.
-    for (const [k, v] of Object.entries(process.env))
+    for (const [k, v] of Object.entries(opts.env ?? process.env))
       if (!/^(IONWORKS_|https?_proxy$|all_proxy$|no_proxy$|NOTIFY_SOCKET$|WATCHDOG_)/i.test(k)) env[k] = v;
     env.NO_PROXY = '127.0.0.1,localhost';
     env.IONWORKS_API_KEY = world.apiKey;
     if (crashAt) env[CRASH_ENV] = crashAt;
-    const child = spawn(process.execPath, [MAIN, 'run', '--config', world.configPath, '--log-format', 'json'], {
+    const child = spawn(process.execPath, [opts.main ?? MAIN, 'run', '--config', world.configPath, '--log-format', 'json'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new DaemonProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   get alive(): boolean {

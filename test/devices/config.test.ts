@@ -25,6 +25,10 @@ describe('device config', () => {
   it('gauges that send on DATA default to stream mode; the Sylvac cable lines default to DTR on, RTS off', () => {
     expect(parse({ kind: 'mitutoyo' }).data).toMatchObject({ mode: 'stream', unit: 'mm' });
     expect(parse({ kind: 'sylvac' }).data).toMatchObject({ lines: { dtr: true, rts: false } });
+    // The cable's -supply is RTS held low: hardware flow control would let the serial driver raise it.
+    expect(messages({ kind: 'sylvac', port: { path: '/dev/ttyUSB0', flow_control: 'rtscts' } })).toEqual([
+      'port.flow_control: the Sylvac cable is powered from RTS: use flow_control none',
+    ]);
     expect(parse({ kind: 'metro' }).data).toMatchObject({ channel: '1', mode: 'poll' });
   });
 

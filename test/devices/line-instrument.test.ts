@@ -116,6 +116,16 @@ describe('LineInstrument', () => {
     await device.stop();
   });
 
+  it('garbage is logged at the 1st, 2nd, 4th, 8th... dropped frame, with the running total, not every time', async () => {
+    const { device, readings, reply, log } = setup({ kind: 'ohaus', mode: 'stream' });
+    await device.start();
+    await flush();
+    for (let i = 0; i < 9; i++) await reply('#garbage at the wrong baud rate#\r\n');
+    expect(readings).toEqual([]);
+    expect(log.events('frame.dropped').map((e) => e.dropped_total)).toEqual([1, 2, 4, 8]);
+    await device.stop();
+  });
+
   it('multiplexer: polls its channel digit and drops other inputs\' lines', async () => {
     const { device, readings, sent, reply, log } = setup({ kind: 'metro', channel: '3' });
     await device.start();

@@ -102,6 +102,8 @@ describe('MtSicsBalance over a real PTY', () => {
         await nextReading(device, 'a reading after recovery', () => true);
         expect(log.events('device.disconnected')).toHaveLength(1);
         expect(log.events('device.connected')).toHaveLength(2);
+        // The reconnect line closes the outage: how long it lasted.
+        expect(log.events('device.connected')[1]!.down_ms).toBeGreaterThan(0);
       } finally {
         await device.stop();
         await pty.close();

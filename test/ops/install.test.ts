@@ -66,6 +66,12 @@ describe('install.sh --root', () => {
     expect(read('etc/modules-load.d/ionworks-edge.conf')).toMatch(/^usbserial\ncdc_acm\n$/m);
     expect(read('etc/udev/rules.d/85-brltty.rules')).toMatch(/^# ionworks-edge: masks brltty/);
     expect(readlinkSync(join(root, 'opt/ionworks-edge/current'))).toBe('releases/0.1.0');
+    // The CLI on the PATH runs the current release with the node the unit uses.
+    expect(read('usr/local/bin/ionworks-edge')).toBe(
+      '#!/bin/sh\n# ionworks-edge CLI, installed by install.sh: the release /opt/ionworks-edge/current points at.\n' +
+        'exec /usr/bin/node /opt/ionworks-edge/current/dist/cli/main.js "$@"\n',
+    );
+    expect(mode('usr/local/bin/ionworks-edge')).toBe('755');
 
     expect(read('etc/ionworks-edge/config.yaml')).toBe('lab: test\n');
     expect(mode('etc/ionworks-edge/config.yaml')).toBe('640');
@@ -95,7 +101,7 @@ describe('install.sh --root', () => {
   it('--uninstall removes the service files but keeps config, outbox, releases and user', () => {
     const r = install('--uninstall');
     expect(r.status, r.out).toBe(0);
-    for (const gone of ['etc/systemd/system/ionworks-edge.service', 'etc/udev/rules.d/60-ionworks-edge.rules', 'etc/modules-load.d/ionworks-edge.conf', 'etc/udev/rules.d/85-brltty.rules'])
+    for (const gone of ['etc/systemd/system/ionworks-edge.service', 'etc/udev/rules.d/60-ionworks-edge.rules', 'etc/modules-load.d/ionworks-edge.conf', 'etc/udev/rules.d/85-brltty.rules', 'usr/local/bin/ionworks-edge'])
       expect(() => lstatSync(join(root, gone)), gone).toThrow();
     expect(read('etc/ionworks-edge/env')).toBe('IONWORKS_API_KEY=secret\n');
     expect(lstatSync(join(root, 'var/lib/ionworks-edge')).isDirectory()).toBe(true);

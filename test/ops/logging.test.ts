@@ -59,12 +59,16 @@ describe('every line carries host, and station or device where it is about one',
     f.thickness('5.523');
     await until('the upload', () => f.events('upload.ok').length === 1);
     for (const line of f.lines) expect(line.host, JSON.stringify(line)).toBe(hostname());
-    for (const event of ['scan.accepted', 'reading.taken', 'measurement.saved'])
+    for (const event of ['scan.accepted', 'reading.taken', 'measurement.saved', 'upload.ok'])
       expect(f.events(event)[0], event).toMatchObject({ station: 'bench1' });
+    // Any line about a cell or an outbox row says which bench it came from.
+    const aboutACell = f.lines.filter((l) => 'cell' in l || 'cellInstanceId' in l || 'row' in l);
+    expect(aboutACell.length).toBeGreaterThanOrEqual(4);
+    for (const line of aboutACell) expect(line.station, JSON.stringify(line)).toBe('bench1');
     expect(f.events('device.connected').map((l) => [l.device, l.kind]).sort()).toEqual([['gauge1', 'mitutoyo'], ['scanner1', 'scanner']]);
     // Bindings are not repeated down the child loggers (JSON with a key twice confuses log processors).
     for (const raw of f.raw) expect(raw.match(/"device":/g)?.length ?? 0, raw).toBeLessThanOrEqual(1);
-    expect(f.events('upload.ok')[0]).toMatchObject({ component: 'uploader', cellInstanceId: 'CELL-0001' });
+    expect(f.events('upload.ok')[0]).toMatchObject({ component: 'uploader', station: 'bench1', cellInstanceId: 'CELL-0001' });
   });
 });
 

@@ -170,6 +170,8 @@ describe('reportUploadOutcomes', () => {
       recordDelivered: () => void calls.push('delivered'),
       recordRetry: () => void calls.push('retry'),
       recordDead: () => void calls.push('dead'),
+      releaseAttempt: () => void calls.push('release'),
+      atomically: (fn) => (calls.push('atomically'), fn()),
       nextDueAt: () => (calls.push('next'), null),
     };
     const seen: [UploadOutcome, number][] = [];
@@ -183,8 +185,36 @@ describe('reportUploadOutcomes', () => {
     tapped.recordDelivered(1, 10, { status: 201, detail: null, serverId: 's' });
     tapped.recordRetry(2, 20, { status: 503, detail: null }, 30);
     tapped.recordDead(3, 40, { status: 422, detail: null, reason: 'r' });
-    expect(calls).toEqual(['due', 'begin', 'next', 'delivered', 'reported delivered', 'retry', 'reported retry', 'dead', 'reported dead']);
+    tapped.releaseAttempt(4, 1);
+    expect(calls).toEqual(['due', 'begin', 'next', 'delivered', 'reported delivered', 'retry', 'reported retry', 'dead', 'reported dead', 'release']);
     expect(seen).toEqual([['delivered', 10], ['retry', 20], ['dead', 40]]);
+  });
+
+  it('inside atomically(), reports the outcomes only once the transaction has returned, and none if it throws', () => {
+    const calls: string[] = [];
+    const outbox = {
+      recordDelivered: () => void calls.push('delivered'),
+      recordRetry: () => void calls.push('retry'),
+      atomically: <T>(fn: () => T): T => {
+        const result = fn();
+        calls.push('committed');
+        return result;
+      },
+    } as unknown as UploaderOutbox;
+    const tapped = reportUploadOutcomes(outbox, (o) => calls.push(`reported ${o}`));
+    tapped.atomically(() => {
+      tapped.recordDelivered(1, 10, { status: 201, detail: null, serverId: 's' });
+      tapped.recordRetry(2, 20, { status: 503, detail: null }, 30);
+    });
+    expect(calls).toEqual(['delivered', 'retry', 'committed', 'reported delivered', 'reported retry']);
+    calls.length = 0;
+    expect(() =>
+      tapped.atomically(() => {
+        tapped.recordDelivered(3, 40, { status: 201, detail: null, serverId: 's' });
+        throw new Error('SQLITE_FULL');
+      }),
+    ).toThrow('SQLITE_FULL');
+    expect(calls).toEqual(['delivered']);
   });
 
   it('reports nothing when the outbox write fails', () => {

@@ -58,6 +58,16 @@ describe('ionworks-edge status', () => {
     expect(text).toContain('  Devices: ✓ Scanner connected · ✓ Balance connected · ✓ Gauge connected');
   });
 
+  it('says when the outbox is nearly full or full', async () => {
+    const { url, storage } = await bench();
+    storage.current = { level: 'nearly_full', usage: { rows: 85, bytes: 0 }, limits: { maxRows: 100 } };
+    const io = deps();
+    expect(await runStatus(['--url', url], io.d)).toBe(0);
+    expect(io.out()).toContain(
+      'Storage: ! Storage nearly full (85 of 100 measurements are waiting to upload or failed); when it is full, new cells cannot be started. Call the administrator.\n',
+    );
+  });
+
   it('--json prints the view model', async () => {
     const { url } = await bench();
     const io = deps();

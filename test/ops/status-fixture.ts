@@ -10,6 +10,7 @@ import { mountStatusPage } from '../../src/ops/status/routes.js';
 import type { StatusOutbox } from '../../src/ops/status/hub.js';
 import type { OutboxCounts, OutboxRecord } from '../../src/queue/types.js';
 import { Station } from '../../src/station/station.js';
+import type { StorageGuard } from '../../src/queue/storage-guard.js';
 
 export class StubDevice extends EventEmitter<DeviceEvents> implements Device {
   current: DeviceStatus;
@@ -82,15 +83,20 @@ export async function startStatusServer(http: { host: string; access_token?: str
   ]);
   // Always binds loopback: the access rules follow the configured host, the traffic stays on 127.0.0.1.
   const server = new OpsHttpServer({ host: '127.0.0.1', port: 0, logger });
+  // Live maps, as the daemon's: a test adds a station the way a config reload does.
+  const configs = new Map([['bench1', stationConfig]]);
+  const stations = new Map([['bench1', station]]);
+  const storage: { current: ReturnType<StorageGuard['status']> } = { current: { level: 'ok', usage: { rows: 0, bytes: 0 }, limits: { maxRows: 100 } } };
   const access = mountStatusPage(server, {
     http,
-    lab: 'Cell Lab North',
+    lab: () => 'Cell Lab North',
     version: '0.1.0',
-    stationConfigs: { bench1: stationConfig },
-    stations: new Map([['bench1', station]]),
+    stationConfig: (id) => configs.get(id),
+    stations,
     devices,
     outbox,
     hasApiKey: () => true,
+    storage: () => storage.current,
     timers: clock,
     logger,
     pollMs: 1_000,
@@ -101,7 +107,7 @@ export async function startStatusServer(http: { host: string; access_token?: str
   const scan = (code: string) => station.handleScan({ device: 'scanner1', code, at: clock.now() });
   const read = (device: string, value: string, unit: string, stable = true) =>
     station.handleReading({ device, quantity: 'x', value, unit, stable, raw: value, at: clock.now() });
-  return { server, url: server.url, clock, station, devices, outbox, access, scan, read, close: () => server.stop() };
+  return { server, url: server.url, clock, station, stations, configs, storage, devices, outbox, access, scan, read, close: () => server.stop() };
 }
 
 /** Reads an SSE response: `next(pred)` resolves with the first later event whose JSON satisfies `pred`. */

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, stationSchema } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import { Station } from '../../src/station/station.js';
 import { statusAccess } from '../../src/ops/status/access.js';
 import type { StatusView } from '../../src/ops/status-model.js';
 import { waitFor } from '../../src/demo/wait.js';
@@ -91,6 +93,52 @@ describe('/events (SSE)', () => {
     expect(await sse.nextChunk()).toBe(': keep-alive');
     ctrl.abort();
     await waitFor('the poll and keep-alive timers to stop', () => clock.timerCount === 0, 5_000);
+  });
+});
+
+describe('what a config reload changes', () => {
+  it('a station added after start gets its page, its card on the overview and live updates', async () => {
+    const { url, station, stations, configs, access, clock } = await start();
+    const ctrl = new AbortController();
+    const sse = sseReader(await fetch(`${url}/events`, { signal: ctrl.signal }));
+    await sse.next<StatusView>((v) => v.stations.length === 1);
+
+    // What Daemon.setStation does on SIGHUP: the station and its config into the live maps, then its page.
+    const cfg = stationSchema.parse({ scanner: 'scanner1', cell_pattern: '^B2-[0-9]{4}$', properties: { thickness: { device: 'gauge1', unit: 'mm' } } });
+    const bench2 = new Station({ id: 'bench2', config: cfg, lab: 'Cell Lab North', version: '0.1.0', clock, logger: silentLogger(), save: () => ({ id: 99 }) });
+    configs.set('bench2', cfg);
+    stations.set('bench2', bench2);
+    access.addStation('bench2');
+    expect(await (await fetch(`${url}/station/bench2`)).text()).toContain('<body data-station="bench2">');
+
+    // Picked up by the next outbox poll; from then on its own changes are pushed at once.
+    await clock.advance(1_000);
+    const added = await sse.next<StatusView>((v) => v.stations.length === 2);
+    expect(added.stations[1]).toMatchObject({ id: 'bench2', headline: 'Scan a cell', devices: [{ id: 'scanner1' }, { id: 'gauge1' }] });
+    expect(bench2.listenerCount('changed')).toBe(1);
+    bench2.handleScan({ device: 'scanner1', code: 'B2-0001', at: clock.now() });
+    const active = await sse.next<StatusView>((v) => v.stations[1]!.cell === 'B2-0001');
+    expect(active.stations[1]!.missing).toEqual(['Thickness']);
+
+    // Removed again: no longer shown or listened to.
+    stations.delete('bench2');
+    await clock.advance(1_000);
+    await sse.next<StatusView>((v) => v.stations.length === 1);
+    expect(bench2.listenerCount('changed')).toBe(0);
+    expect(station.listenerCount('changed')).toBe(1);
+    ctrl.abort();
+  });
+
+  it('the storage guard: nearly full and full reach the page', async () => {
+    const { url, storage, clock } = await start();
+    const ctrl = new AbortController();
+    const sse = sseReader(await fetch(`${url}/events`, { signal: ctrl.signal }));
+    await sse.next<StatusView>((v) => v.storage === null);
+    storage.current = { level: 'full', usage: { rows: 100, bytes: 0 }, limits: { maxRows: 100 } };
+    await clock.advance(1_000);
+    const full = await sse.next<StatusView>((v) => v.storage !== null);
+    expect(full).toMatchObject({ tone: 'error', storage: { tone: 'error', text: expect.stringMatching(/^Storage full: new cells cannot be started/) } });
+    ctrl.abort();
   });
 });
 

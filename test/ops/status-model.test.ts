@@ -33,6 +33,8 @@ function state(opts: {
   hasApiKey?: boolean;
   uploadTrouble?: DaemonState['uploadTrouble'];
   uploader?: DaemonState['uploader'];
+  storage?: DaemonState['storage'];
+  voided?: number;
   thicknessRequired?: boolean;
 } = {}): DaemonState {
   return {
@@ -54,6 +56,8 @@ function state(opts: {
     hasApiKey: opts.hasApiKey ?? true,
     uploadTrouble: opts.uploadTrouble ?? null,
     ...(opts.uploader ? { uploader: opts.uploader } : {}),
+    ...(opts.storage ? { storage: opts.storage } : {}),
+    ...(opts.voided ? { voided: opts.voided } : {}),
   };
 }
 
@@ -72,7 +76,7 @@ describe('statusView: stations', () => {
     expect(v.tone).toBe('ok');
     expect(v.stations[0]).toMatchObject({ id: 'bench1', tone: 'ok', cell: null, headline: 'Scan a cell', missing: [], saved: null, error: null });
     expect(v.stations[0]!.devices.map((d) => d.text)).toEqual(['Scanner connected', 'Balance connected', 'Gauge connected']);
-    expect(v.upload).toEqual({ tone: 'ok', text: 'Nothing to upload yet', queued: 0, uploaded: 0, dead: 0 });
+    expect(v.upload).toEqual({ tone: 'ok', text: 'Nothing to upload yet', queued: 0, uploaded: 0, dead: 0, voided: 0 });
   });
 
   it('active cell: says how to give each missing reading', () => {
@@ -174,7 +178,7 @@ describe('statusView: stations', () => {
   it('a scan refused before measuring is an error about the cell, not a lost measurement', () => {
     const lastError = { cell: 'CELL-0002', message: 'scan refused: the outbox is full', at: T0 };
     expect(statusView(state({ snap: { lastError } })).stations[0]!.error).toBe(
-      'Cell CELL-0002: scan refused: the outbox is full. Call the administrator if it happens again.',
+      'Cell CELL-0002: scan refused: the outbox is full. Call the administrator.',
     );
   });
 });
@@ -222,6 +226,18 @@ describe('statusView: uploads', () => {
     );
   });
 
+  it('a measurement voided before upload is not an upload failure', () => {
+    const r = row({ state: 'dead', attempts: 1, deadReason: 'voided by alice at 2026-01-05T09:00:05.000Z' });
+    const v = statusView(state({ snap: { lastSaved: { ...saved, voided: true } }, row: r, outbox: { dead: 2 }, voided: 1 }));
+    expect(v.stations[0]!.saved!.upload).toEqual({ state: 'voided', tone: 'ok', text: 'Voided: it will not be uploaded' });
+    expect(v.stations[0]!.tone).toBe('ok');
+    // One real dead letter remains, and only it is reported.
+    expect(v.upload).toMatchObject({ dead: 1, voided: 1, text: 'Uploads working. 1 measurement could not be uploaded — call the administrator.' });
+    // Voided after upload: it was uploaded (the notice says whether Ionworks was updated).
+    const after = statusView(state({ snap: { lastSaved: { ...saved, voided: true } }, row: row({ state: 'delivered', attempts: 1, lastStatus: 201 }) }));
+    expect(after.stations[0]!.saved!.upload).toMatchObject({ state: 'uploaded' });
+  });
+
   it('the upload loop\'s own verdict: offline, key refused, halted, no key', () => {
     const mode = (m: 'offline' | 'auth_failed' | 'halted' | 'no_key', pending = 2) =>
       statusView(state({ outbox: { pending }, uploader: { mode: m, detail: 'HTTP 500 on 5 rows in a row' } })).upload;
@@ -238,6 +254,35 @@ describe('statusView: uploads', () => {
       tone: 'error',
       text: '3 measurements saved here, not uploading: no API key is set — call the administrator.',
     });
+  });
+});
+
+describe('statusView: storage (the outbox cap)', () => {
+  const storage = (level: 'ok' | 'nearly_full' | 'full', rows: number, extra: { bytes?: number; maxBytes?: number } = {}) =>
+    statusView(state({ storage: { level, rows, maxRows: 1_000, bytes: extra.bytes ?? 0, ...(extra.maxBytes ? { maxBytes: extra.maxBytes } : {}) } }));
+
+  it('says nothing while there is room', () => {
+    expect(storage('ok', 10).storage).toBeNull();
+    expect(statusView(state()).storage).toBeNull();
+  });
+
+  it('nearly full: a warning before scans are refused', () => {
+    const v = storage('nearly_full', 850);
+    expect(v.storage).toEqual({
+      tone: 'warn',
+      text: 'Storage nearly full (850 of 1000 measurements are waiting to upload or failed); when it is full, new cells cannot be started. Call the administrator.',
+    });
+    expect(v.tone).toBe('warn');
+  });
+
+  it('full: new cells are refused, in words; the byte cap speaks in MB when it is the closer one', () => {
+    expect(storage('full', 1_000)).toMatchObject({
+      tone: 'error',
+      storage: { tone: 'error', text: 'Storage full: new cells cannot be started (1000 of 1000 measurements are waiting to upload or failed). Call the administrator.' },
+    });
+    expect(storage('full', 20, { bytes: 50_000_000, maxBytes: 50_000_000 }).storage?.text).toBe(
+      'Storage full: new cells cannot be started (50.0 of 50.0 MB used by measurements waiting to upload or failed). Call the administrator.',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingTools } from './tools.js';
+import { EX_CONFIG, EX_DATAERR } from '../../src/cli/run.js';
 
 const UNIT = readFileSync(new URL('../../systemd/ionworks-edge.service', import.meta.url), 'utf8');
 const RULES = readFileSync(new URL('../../systemd/60-ionworks-edge.rules', import.meta.url), 'utf8');
@@ -48,13 +49,13 @@ describe('ionworks-edge.service settings', () => {
   const s = settings(UNIT);
   const one = (k: string) => s.get(k)?.join(' ');
 
-  it('is a notify service with a watchdog, restarting on failure but not on a config error', () => {
+  it('is a notify service with a watchdog, restarting on failure but not on a config error or a damaged outbox', () => {
     expect(one('Type')).toBe('notify');
     expect(one('NotifyAccess')).toBe('all'); // systemd-notify is a child, not the main pid
     expect(one('ExecStart')).toBe('/usr/bin/node /opt/ionworks-edge/current/dist/cli/main.js run --config /etc/ionworks-edge/config.yaml');
     expect(one('Restart')).toBe('on-failure');
     expect(one('RestartSec')).toBe('5');
-    expect(one('RestartPreventExitStatus')).toBe('78');
+    expect(one('RestartPreventExitStatus')).toBe(`${EX_CONFIG} ${EX_DATAERR}`);
     expect(one('WatchdogSec')).toBe('30');
     expect(Number(one('TimeoutStopSec'))).toBeGreaterThan(10); // api.timeout_ms default: 10 s
   });

@@ -1,8 +1,9 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import {
+  CHECKPOINT_AFTER_COMMITS,
   DuplicateNameError,
   OutboxStateError,
   OutboxWriteError,
@@ -248,5 +249,60 @@ describe('Outbox outcome unknown', () => {
     expect(row?.outcomeUnknown).toBe(false);
     expect(row?.attemptLog.map((a) => a.finishedAt)).toEqual([null, T0 + 21]);
     reopened.close();
+  });
+});
+
+describe('Outbox transactions for the uploader', () => {
+  it('atomically() commits several writes together, or none of them when it throws', () => {
+    const { path, outbox } = fresh();
+    const [a, b] = [outbox.save(measurement(1, T0)).id, outbox.save(measurement(2, T0)).id];
+    outbox.beginAttempt(a, T0);
+    const attempt = outbox.atomically(() => {
+      outbox.recordDelivered(a, T0 + 1, { status: 201, detail: null, serverId: 's1' });
+      return outbox.beginAttempt(b, T0 + 1);
+    });
+    expect([attempt, outbox.get(a)?.state, outbox.get(b)?.outcomeUnknown]).toEqual([1, 'delivered', true]);
+
+    const c = outbox.save(measurement(3, T0)).id;
+    expect(() =>
+      outbox.atomically(() => {
+        outbox.recordRetry(b, T0 + 2, { status: 503, detail: null }, T0 + 10);
+        outbox.beginAttempt(c, T0 + 2);
+        outbox.beginAttempt(a, T0 + 2); // delivered: refused, so nothing above is kept either
+      }),
+    ).toThrow(OutboxStateError);
+    outbox.close();
+    const reopened = openOutbox(path, new FakeClock(T0)).outbox;
+    expect([reopened.get(b)?.outcomeUnknown, reopened.get(b)?.lastStatus, reopened.get(c)?.attempts]).toEqual([true, null, 0]);
+    reopened.close();
+  });
+
+  it('releaseAttempt() takes back an open attempt that was never sent, and refuses any other', () => {
+    const { outbox } = fresh();
+    const { id } = outbox.save(measurement(1, T0));
+    outbox.beginAttempt(id, T0);
+    outbox.recordRetry(id, T0 + 1, { status: 503, detail: 'busy' }, T0 + 2);
+    expect(outbox.beginAttempt(id, T0 + 2)).toBe(2);
+    expect(() => outbox.releaseAttempt(id, 1)).toThrow(/no open attempt 1/);
+    outbox.releaseAttempt(id, 2);
+    expect(outbox.get(id)).toMatchObject({ state: 'pending', attempts: 1, outcomeUnknown: false, lastStatus: 503 });
+    expect(outbox.get(id)?.attemptLog.map((a) => a.attempt)).toEqual([1]);
+    expect(() => outbox.releaseAttempt(id, 1)).toThrow(OutboxStateError);
+    // The next attempt gets the number the released one had.
+    expect(outbox.beginAttempt(id, T0 + 3)).toBe(2);
+    outbox.close();
+  });
+
+  it('checkpoint() copies the WAL into the database file once enough commits are in it', () => {
+    const { path, outbox } = fresh();
+    const before = statSync(path).size;
+    for (let n = 1; n < CHECKPOINT_AFTER_COMMITS; n++) outbox.save(measurement(n, T0));
+    outbox.checkpoint();
+    // Not yet: the rows are only in the WAL (below SQLite's own auto-checkpoint size too).
+    expect(statSync(path).size).toBe(before);
+    outbox.save(measurement(CHECKPOINT_AFTER_COMMITS, T0));
+    outbox.checkpoint();
+    expect(statSync(path).size).toBeGreaterThan(before);
+    outbox.close();
   });
 });

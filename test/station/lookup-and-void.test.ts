@@ -155,6 +155,31 @@ describe('outbox trace: unresolved names, voids, raw readings', () => {
     outbox.close();
   });
 
+  it('an uploaded row whose PATCH fails (or that has no server id) is still voided here, and the failure is audited', async () => {
+    const { clock, outbox, store } = open();
+    const voidIt = makeVoider({ store, api, clock, logger: silentLogger() });
+    const delivered = (name: string) => {
+      const { id } = store.save(m(name), { cellName: null, raw: [], keepUntil: 1 });
+      outbox.beginAttempt(id, 1);
+      outbox.recordDelivered(id, 2, { status: 201, detail: '{}', serverId: 'cm_1' });
+      return id;
+    };
+    const a = delivered('patch-refused');
+    down = true;
+    expect(await voidIt({ id: a, station: 'bench1', who: 'jdoe' })).toEqual({ ok: true, message: 'patch-refused voided here; Ionworks not updated (HTTP 503)' });
+    expect(store.auditLog(a)).toEqual([
+      expect.objectContaining({ event: 'measurement.voided', who: 'jdoe' }),
+      expect.objectContaining({ event: 'void.patch_failed', who: 'jdoe', detail: 'HTTP 503' }),
+    ]);
+    const b = delivered('no-server-id');
+    // A 2xx whose answer carried no id leaves the row delivered without one.
+    outbox.connection().prepare('UPDATE outbox SET server_id = NULL WHERE id = ?').run(b);
+    expect(await voidIt({ id: b, station: 'bench1', who: null })).toEqual({ ok: true, message: 'no-server-id voided here, but not on Ionworks (the server gave no measurement id)' });
+    expect(store.auditLog(b).map((e) => e.event)).toEqual(['measurement.voided', 'void.patch_failed']);
+    expect(outbox.get(a)?.state).toBe('delivered');
+    outbox.close();
+  });
+
   it('keeps raw readings with their row until keep_until, then the housekeeper prune removes them', () => {
     const { outbox, store } = open();
     const a = store.save(m('a'), { cellName: null, raw, keepUntil: 1_000 });

@@ -35,7 +35,7 @@ describe('Station', () => {
         lab: 'Cell Lab North',
         station: 'bench1',
         software: 'ionworks-edge 0.1.0',
-        instruments: { mass: 'balance1', thickness: 'gauge1' },
+        instruments: { mass: { device: 'balance1' }, thickness: { device: 'gauge1' } },
       },
     });
     // Optional fields are omitted, never sent as null.

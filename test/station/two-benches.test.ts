@@ -13,6 +13,7 @@ import { DigimaticSimulator } from '../../src/devices/mitutoyo/simulator.js';
 import { startStandin, type Standin } from '../../src/demo/standin/server.js';
 import { waitFor } from '../../src/demo/wait.js';
 import { silentLogger } from '../../src/ops/logger.js';
+import type { StatusView } from '../../src/ops/status-model.js';
 
 const API_KEY = 'iwk_two_benches_test';
 
@@ -89,6 +90,14 @@ describe('two benches at once', () => {
         expect(body.properties).toEqual({ thickness_b2: { value: 200 + 10 * i, unit: 'um' } });
       }
     }
+    // The overview shows both benches, each with its own last cell; each has its own page.
+    await waitFor('both shown as uploaded', () => daemon.outbox.counts().delivered === 6);
+    const view = (await (await fetch(`${daemon.http.url}/api/status`)).json()) as StatusView;
+    expect(view.stations.map((s) => [s.id, s.headline, s.saved?.cell, s.saved?.upload?.state])).toEqual([
+      ['bench1', 'Saved — scan the next cell', 'CELL-1200', 'uploaded'],
+      ['bench2', 'Saved — scan the next cell', 'CELL-2200', 'uploaded'],
+    ]);
+    for (const id of ['bench1', 'bench2']) expect(await (await fetch(`${daemon.http.url}/station/${id}`)).text()).toContain(`data-station="${id}"`);
   }, 20_000);
 
   it('accepts the example configs', () => {

@@ -193,8 +193,9 @@ describe('session rules', () => {
 });
 
 describe('traceability', () => {
-  it('writes instrument model and serial, the software version, and keeps raw frames with a retention', () => {
-    const t = makeStation({ ...benchConfig, raw_retention_days: 7 }, { deviceIdentity: (id) => (id === 'balance1' ? { model: 'XPR204', serial: 'B207696838' } : undefined) });
+  it("writes each property's instrument (with model and serial where it reports them), the software version, and keeps raw frames with a retention", () => {
+    const properties = { ...benchConfig.properties, thickness: { device: 'gauge1', unit: 'mm', name: 'thickness_gauge' } };
+    const t = makeStation({ ...benchConfig, properties, raw_retention_days: 7 }, { deviceIdentity: (id) => (id === 'balance1' ? { model: 'XPR204', serial: 'B207696838' } : undefined) });
     t.mass('0.000');
     t.scan('CELL-0001');
     t.mass('45.123');
@@ -203,8 +204,8 @@ describe('traceability', () => {
       lab: 'Cell Lab North',
       station: 'bench1',
       software: 'ionworks-edge 0.1.0',
-      instruments: { mass: 'balance1', thickness: 'gauge1' },
-      instrument_identity: { balance1: { model: 'XPR204', serial: 'B207696838' } },
+      // Keyed by the Ionworks property name, as in `properties`.
+      instruments: { mass: { device: 'balance1', model: 'XPR204', serial: 'B207696838' }, thickness_gauge: { device: 'gauge1' } },
     });
     expect(t.traces[0]).toEqual({
       cellName: null,

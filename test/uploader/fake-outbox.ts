@@ -4,11 +4,18 @@ import type { UploaderOutbox } from '../../src/uploader/uploader.js';
 
 export interface FakeRow extends OutboxRow {
   deadReason: string | null;
-  history: Array<{ kind: 'begin' | 'delivered' | 'retry' | 'dead'; at: number; outcome?: AttemptOutcome; nextAttemptAt?: number }>;
+  history: Array<{ kind: 'begin' | 'release' | 'delivered' | 'retry' | 'dead'; at: number; outcome?: AttemptOutcome; nextAttemptAt?: number }>;
 }
 
 export class FakeOutbox implements UploaderOutbox {
   readonly rows: FakeRow[] = [];
+  /** Transactions committed (each is one fsync in the real outbox). */
+  transactions = 0;
+  /** Writes made outside atomically() (each its own fsync in the real outbox). */
+  writesOutside = 0;
+  /** The next transaction throws this (disk full, I/O error) and changes nothing. */
+  failNextTransaction: Error | null = null;
+  private inTransaction = false;
 
   save(m: { cellInstanceId: string; name: string; body: string; at: number }): FakeRow {
     const row: FakeRow = {
@@ -38,6 +45,7 @@ export class FakeOutbox implements UploaderOutbox {
   }
 
   beginAttempt(id: number, at: number): number {
+    this.wrote();
     const row = this.pending(id);
     row.attempts += 1;
     row.outcomeUnknown = true;
@@ -63,6 +71,37 @@ export class FakeOutbox implements UploaderOutbox {
     row.finishedAt = at;
   }
 
+  releaseAttempt(id: number, attempt: number): void {
+    this.wrote();
+    const row = this.pending(id);
+    if (!row.outcomeUnknown || row.attempts !== attempt) throw new Error(`row ${id}: no open attempt ${attempt} to release`);
+    row.attempts -= 1;
+    row.outcomeUnknown = false;
+    row.history.push({ kind: 'release', at: row.history.at(-1)!.at });
+  }
+
+  /** All or nothing, as the real outbox's transaction. */
+  atomically<T>(fn: () => T): T {
+    const before = structuredClone(this.rows);
+    this.inTransaction = true;
+    try {
+      const result = fn();
+      if (this.failNextTransaction) {
+        const err = this.failNextTransaction;
+        this.failNextTransaction = null;
+        throw err;
+      }
+      this.transactions++;
+      return result;
+    } catch (err) {
+      // In place: the uploader holds references to the row objects.
+      before.forEach((row, i) => Object.assign(this.rows[i]!, row));
+      throw err;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
   nextDueAt(): number | null {
     const pending = this.rows.filter((r) => r.state === 'pending').map((r) => r.nextAttemptAt);
     return pending.length ? Math.min(...pending) : null;
@@ -74,7 +113,12 @@ export class FakeOutbox implements UploaderOutbox {
     return row;
   }
 
+  private wrote(): void {
+    if (!this.inTransaction) this.writesOutside++;
+  }
+
   private finish(id: number, at: number, outcome: AttemptOutcome, kind: 'delivered' | 'retry' | 'dead', nextAttemptAt?: number): FakeRow {
+    this.wrote();
     const row = this.pending(id);
     if (!row.outcomeUnknown) throw new Error(`row ${id}: outcome recorded without an open attempt`);
     row.outcomeUnknown = false;

@@ -46,6 +46,9 @@ export interface SetupOptions {
   baseUrl?: string;
   faults?: FaultOptions;
   api?: Partial<Config['api']>;
+  /** Wraps the fetch the uploader uses (to hold a request back, count requests in flight). */
+  wrapFetch?: (fetch: FetchLike) => FetchLike;
+  onSending?: () => void;
 }
 
 export async function setup(opts: SetupOptions = {}) {
@@ -63,7 +66,8 @@ export async function setup(opts: SetupOptions = {}) {
   };
   const uploader = new Uploader({
     outbox,
-    fetch,
+    fetch: opts.wrapFetch ? opts.wrapFetch(fetch) : fetch,
+    ...(opts.onSending ? { onSending: opts.onSending } : {}),
     clock,
     timers: clock,
     logger: log.logger,

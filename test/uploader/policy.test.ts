@@ -167,7 +167,7 @@ describe('systemic failures', () => {
     const [halted] = events('upload.halted');
     expect(events('upload.halted')).toHaveLength(1);
     expect(halted).toMatchObject({ level: 50, rows: 3, signature: 'HTTP 422: body: rejected by the stand-in test hook' });
-    expect(halted!.msg).toMatch(/reload the config \(SIGHUP\) or restart the daemon to resume/);
+    expect(halted!.msg).toMatch(/then resume: `ionworks-edge status --resume` on this PC, a reload \(SIGHUP\) or a restart$/);
     expect(uploader.state()).toMatchObject({ mode: 'halted', detail: expect.stringContaining('HTTP 422') });
 
     await clock.advance(600_000);

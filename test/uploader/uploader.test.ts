@@ -82,6 +82,25 @@ describe('Uploader against the stand-in', () => {
     expect(events('upload.retry')).toEqual([expect.objectContaining({ level: 40, status: 429, reason: 'HTTP 429' })]);
   });
 
+  it('a streak of failures is one warning, then debug lines, and upload.recovered counts it', async () => {
+    const { standin, clock, outbox, uploader, save, events } = await setup();
+    const row = save('m1');
+    standin.setDown(true, '503');
+    uploader.start();
+    for (const n of [1, 2, 3]) {
+      await until(clock, () => row.attempts === n && !row.outcomeUnknown);
+      await clock.advance(row.nextAttemptAt - clock.now());
+    }
+    standin.setDown(false);
+    await until(clock, () => outbox.rows[0]!.state === 'delivered');
+    expect(events('upload.retry').map((e) => [e.level, e.attempt])).toEqual([
+      [40, 1],
+      [20, 2],
+      [20, 3],
+    ]);
+    expect(events('upload.recovered')).toEqual([expect.objectContaining({ level: 30, failures: 3 })]);
+  });
+
   it('kick() wakes an idle uploader at once', async () => {
     const { clock, outbox, uploader, save } = await setup();
     uploader.start();

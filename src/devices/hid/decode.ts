@@ -62,6 +62,12 @@ export class WedgeDecoder {
   private text = '';
   /** Why the line in progress is already lost (a key with no character, too long); reported at Enter. */
   private taint: string | undefined;
+  /**
+   * Set when the inter-key timeout abandoned a line: keys up to the next Enter are its rest, not a new line.
+   * Otherwise a value typed across a stall (the daemon's event loop blocked by a save, a USB hiccup) would come
+   * back as its tail: "12,345" interrupted after "12,3" would yield a reading of 45.
+   */
+  private abandoned = false;
   private lastKeyAt: number | undefined;
   private shiftKeys = new Set<number>();
   private chordKeys = new Set<number>();
@@ -91,13 +97,21 @@ export class WedgeDecoder {
   /** Abandons the line in progress if no key came for longer than the timeout. Call it from a timer too. */
   expire(now: number): WedgeFrame | undefined {
     if (!this.pending || this.lastKeyAt === undefined || now - this.lastKeyAt <= this.opts.interKeyTimeoutMs) return undefined;
-    return this.finish(`no key for more than ${this.opts.interKeyTimeoutMs} ms before Enter`);
+    const frame = this.finish(`no key for more than ${this.opts.interKeyTimeoutMs} ms before Enter`);
+    this.abandoned = true;
+    return frame;
+  }
+
+  /** Ends the line in progress as rejected, e.g. when the device goes away before its Enter. */
+  abandon(reason: string): WedgeFrame | undefined {
+    return this.pending ? this.finish(reason) : undefined;
   }
 
   /** Forgets everything, modifiers included: a reopened device starts with no keys held. */
   reset(): void {
     this.text = '';
     this.taint = undefined;
+    this.abandoned = false;
     this.lastKeyAt = undefined;
     this.shiftKeys.clear();
     this.chordKeys.clear();
@@ -115,7 +129,11 @@ export class WedgeDecoder {
       if (value === 1) this.capsLock = !this.capsLock;
       return undefined;
     }
-    if (code === KEY_ENTER || code === KEY_KPENTER) return this.pending ? this.finish() : undefined;
+    if (code === KEY_ENTER || code === KEY_KPENTER) {
+      const frame = this.pending ? this.finish(this.taint ?? (this.abandoned ? 'rest of a line abandoned after the inter-key timeout' : undefined)) : undefined;
+      this.abandoned = false;
+      return frame;
+    }
     const ch = this.chordKeys.size > 0 ? undefined : keyChar(this.opts.layout, code, { shift: this.shiftKeys.size > 0, capsLock: this.capsLock, altGr: this.altGr });
     if (this.taint) return undefined;
     if (ch === undefined) this.taint = `key code ${code} types no character on this layout${this.chordKeys.size > 0 ? ' with Ctrl/Alt/Meta held' : ''}`;

@@ -130,6 +130,8 @@ export abstract class HidWedgeDevice extends EventEmitter<DeviceEvents> implemen
   private onEnd(reason: string): void {
     this.reader = undefined;
     this.clearKeyTimer();
+    const cut = this.decoder.abandon('the device went away before Enter');
+    if (cut?.kind === 'rejected') this.rejected(cut.partial, cut.reason);
     if (!this.running) return;
     this.current.lastError = reason;
     if (this.current.state !== 'disconnected') {

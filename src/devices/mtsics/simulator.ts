@@ -38,6 +38,11 @@ export class MtSicsSimulator {
     this.load((0).toFixed(decimals(this.target)), settleReplies);
   }
 
+  /** The operator presses PRINT: the balance sends its weight line unasked (print-key mode). */
+  press(): void {
+    this.link.write(`${weightLine('S', this.target)}\r\n`);
+  }
+
   /** A muted balance reads commands but answers nothing, like one switched off behind a live adapter. */
   mute(on: boolean): void {
     this.muted = on;

@@ -23,7 +23,9 @@ const MAX_LINE = 20;
 // ID prefix: a letter then letters/digits/#/* ("N", "G#", "Qnt"); "." and ":" are excluded so that
 // "SerNo. 0031801165" and "BAC: 00-39-21" cannot pass as ID + weight (sartoriuslib pitfall, 2.6).
 const ID = '[A-Za-z][A-Za-z0-9#*]{0,5}';
-const WEIGHT = new RegExp(`^(?:(${ID}) +)?([+-])? *(\\d+(?:\\.\\d+)?|\\.\\d+) *(\\S{1,3})? *$`);
+// Layout (2.2): sign or blank, a blank, value right-aligned, a blank, unit. Those blanks are required: without
+// them short noise such as "6g" or "+4" would read as a weight.
+const WEIGHT = new RegExp(`^(?:(${ID}) +)?(?:([+-])| ) +(\\d+(?:\\.\\d+)?|\\.\\d+)(?: +(\\S{1,3}))? *$`);
 const SIGNUM = new RegExp(`^(?:${ID} +)?[+-]? *(HH?|LL?|C) *$`);
 const ERR = new RegExp(`^(?:${ID} +)?Err +(\\d{1,3}) *$`);
 const STAT = /^Stat +(\S.*?) *$/;

@@ -6,9 +6,15 @@ export type ScanFrame = { kind: 'code'; code: string } | { kind: 'garbage'; raw:
 
 // C0 and C1 control characters and DEL: a code containing them is line noise, not a label.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const NON_ASCII = /[^\x20-\x7e]/;
 
-export function decodeScan(line: string): ScanFrame {
+/**
+ * `bytes`: the line is raw bytes read as latin1 (a serial scanner). Then only printable ASCII is a code: a byte
+ * above 0x7f is wrong-baud noise, or part of a UTF-8 character that latin1 would turn into another code. Text
+ * typed through a keyboard layout (HID) may hold letters such as "é".
+ */
+export function decodeScan(line: string, opts: { bytes?: boolean } = {}): ScanFrame {
   const code = line.trim();
-  if (code === '' || CONTROL.test(code)) return { kind: 'garbage', raw: line };
+  if (code === '' || CONTROL.test(code) || (opts.bytes === true && NON_ASCII.test(code))) return { kind: 'garbage', raw: line };
   return { kind: 'code', code };
 }

@@ -11,7 +11,7 @@ export class SerialScanner extends SerialDevice {
   }
 
   protected onLine(line: string): void {
-    const frame = decodeScan(line);
+    const frame = decodeScan(line, { bytes: true });
     if (frame.kind === 'garbage') return this.dropped(line, 'not a printable code');
     this.emitScan(frame.code);
   }

@@ -76,7 +76,7 @@ function cookie(req: IncomingMessage): string | null {
   return null;
 }
 
-function isLoopbackPeer(req: IncomingMessage): boolean {
+export function isLoopbackPeer(req: IncomingMessage): boolean {
   const addr = req.socket.remoteAddress ?? '';
   return isLoopbackHost(addr) || /^::ffff:127\./.test(addr);
 }

@@ -6,6 +6,7 @@ export const CLIENT_JS = String.raw`(function () {
   var root = document.getElementById('stations');
   var link = document.getElementById('link');
   var upload = document.getElementById('upload');
+  var storage = document.getElementById('storage');
   var lab = document.getElementById('lab');
   var footer = document.getElementById('footer');
 
@@ -94,6 +95,9 @@ export const CLIENT_JS = String.raw`(function () {
     upload.textContent = v.upload.text;
     upload.className = 'pill tone-' + v.upload.tone;
     upload.setAttribute('data-queued', String(v.upload.queued));
+    storage.hidden = !v.storage;
+    storage.textContent = v.storage ? v.storage.text : '';
+    storage.className = v.storage ? 'banner tone-' + v.storage.tone : 'banner';
     var shown = v.stations.filter(function (s) { return !only || s.id === only; });
     root.replaceChildren.apply(root, shown.map(station));
     if (!shown.length) root.appendChild(el('div', 'error', only ? 'Station "' + only + '" is not in the configuration.' : 'No stations configured.'));

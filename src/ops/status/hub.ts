@@ -9,6 +9,7 @@ import type { OutboxCounts, OutboxRecord, RowState } from '../../queue/types.js'
 import type { UploaderState } from '../../uploader/uploader.js';
 import type { StationConfig } from '../../config/schema.js';
 import type { StationSnapshot } from '../../station/station.js';
+import type { StorageGuard } from '../../queue/storage-guard.js';
 import type { Logger } from '../logger.js';
 import { statusView, type DaemonState, type LiveReading, type StatusView } from '../status-model.js';
 
@@ -23,15 +24,20 @@ export interface StatusOutbox {
 }
 
 export interface StatusParts {
-  lab: string;
+  /** Read on every view: a config reload (SIGHUP) may change the lab name and add, change or remove stations. */
+  lab: () => string;
   version: string;
-  stationConfigs: Record<string, StationConfig>;
+  stationConfig: (id: string) => StationConfig | undefined;
   stations: ReadonlyMap<string, StatusStation>;
   devices: ReadonlyMap<string, Device>;
   outbox: StatusOutbox;
   hasApiKey: () => boolean;
   /** The upload loop's mode (offline, key refused, ...); the page polls it with the outbox. */
   uploader?: () => UploaderState;
+  /** Dead rows an operator voided before upload (TraceStore.voidedBeforeUpload): not counted as failures. */
+  voided?: () => number;
+  /** The outbox cap as last checked (StorageGuard.status). */
+  storage?: () => ReturnType<StorageGuard['status']>;
   timers: Timers;
   logger: Logger;
   /** Outbox poll while clients are connected: how soon "uploaded" shows. */
@@ -50,6 +56,8 @@ export class StatusHub {
   private poll?: TimerHandle;
   private keepAlive?: TimerHandle;
   private readonly detach: Array<() => void> = [];
+  /** Stations listened to while clients are connected; re-synced on each poll, as a reload replaces stations. */
+  private readonly watched = new Map<StatusStation, () => void>();
 
   constructor(private readonly parts: StatusParts) {}
 
@@ -80,12 +88,13 @@ export class StatusHub {
   private state(): DaemonState {
     const { outbox } = this.parts;
     const oldest = outbox.list('pending', 1)[0];
+    const storage = this.parts.storage?.();
     return {
       version: this.parts.version,
-      lab: this.parts.lab,
+      lab: this.parts.lab(),
       stations: [...this.parts.stations].map(([id, station]) => {
         const snapshot = station.snapshot();
-        const cfg = this.parts.stationConfigs[id];
+        const cfg = this.parts.stationConfig(id);
         const row = snapshot.lastSaved ? outbox.get(snapshot.lastSaved.id) : null;
         return {
           snapshot,
@@ -107,11 +116,23 @@ export class StatusHub {
         return live ? { ...d.status(), live } : d.status();
       }),
       outbox: outbox.counts(),
+      ...(this.parts.voided ? { voided: this.parts.voided() } : {}),
       hasApiKey: this.parts.hasApiKey(),
       ...(this.parts.uploader ? { uploader: this.parts.uploader() } : {}),
       uploadTrouble: oldest && oldest.attempts > 0 && (oldest.lastStatus !== null || oldest.lastError !== null)
         ? { status: oldest.lastStatus, error: oldest.lastError }
         : null,
+      ...(storage
+        ? {
+            storage: {
+              level: storage.level,
+              rows: storage.usage.rows,
+              maxRows: storage.limits.maxRows,
+              bytes: storage.usage.bytes,
+              ...(storage.limits.maxBytes === undefined ? {} : { maxBytes: storage.limits.maxBytes }),
+            },
+          }
+        : {}),
     };
   }
 
@@ -134,10 +155,7 @@ export class StatusHub {
   }
 
   private attach(): void {
-    for (const station of this.parts.stations.values()) {
-      station.on('changed', this.refresh);
-      this.detach.push(() => station.off('changed', this.refresh));
-    }
+    this.watchStations();
     for (const device of this.parts.devices.values()) {
       const onReading = (r: Reading) => {
         this.live.set(device.id, { value: r.value, unit: r.unit, stable: r.stable, at: r.at });
@@ -154,8 +172,25 @@ export class StatusHub {
     this.scheduleKeepAlive();
   }
 
+  /** Listens to stations added or replaced since the last call, and lets go of those removed. */
+  private watchStations(): void {
+    const current = new Set(this.parts.stations.values());
+    for (const [station, off] of this.watched)
+      if (!current.has(station)) {
+        off();
+        this.watched.delete(station);
+      }
+    for (const station of current)
+      if (!this.watched.has(station)) {
+        station.on('changed', this.refresh);
+        this.watched.set(station, () => station.off('changed', this.refresh));
+      }
+  }
+
   private release(): void {
     for (const off of this.detach.splice(0)) off();
+    for (const off of this.watched.values()) off();
+    this.watched.clear();
     this.live.clear();
     if (this.poll) this.parts.timers.clearTimeout(this.poll);
     if (this.keepAlive) this.parts.timers.clearTimeout(this.keepAlive);
@@ -164,6 +199,7 @@ export class StatusHub {
 
   private schedulePoll(): void {
     this.poll = this.parts.timers.setTimeout(() => {
+      this.watchStations();
       this.refresh();
       if (this.clients.size > 0) this.schedulePoll();
     }, this.parts.pollMs ?? 1_000);

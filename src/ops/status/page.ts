@@ -71,6 +71,10 @@ body { margin: 0; font-family: system-ui, "Segoe UI", Roboto, "DejaVu Sans", san
 .device.tone-busy::before { color: var(--busy); }
 .device.tone-warn { background: #fef3c7; color: var(--warn); }
 .device.tone-error { background: var(--error); color: #fff; font-size: 1.4rem; }
+.banner { margin: 1.25rem 1.5rem 0; padding: .8rem 1.2rem; border-radius: .6rem; font-size: 1.6rem; font-weight: 700; }
+.banner[hidden] { display: none; }
+.banner.tone-warn { background: #fef3c7; color: #7a4100; }
+.banner.tone-error { background: var(--error); color: #fff; }
 #footer { padding: 0 1.5rem 1rem; color: var(--muted); font-size: .95rem; }
 body.solo #stations { grid-template-columns: 1fr; max-width: 72rem; margin: 0 auto; }
 body.solo .cell-id { font-size: 4.5rem; }
@@ -106,6 +110,7 @@ export function statusPage(station?: string): string {
 </head>
 <body data-station="${escapeHtml(station ?? '')}">
 <header class="top"><div class="brand">ionworks-edge<span id="lab"></span></div><div id="upload" class="pill">…</div><div id="link" class="link">connecting…</div></header>
+<div id="storage" class="banner" data-testid="storage" hidden></div>
 <main id="stations"></main>
 <div id="footer"></div>
 <script>${CLIENT_JS}</script>

@@ -5,24 +5,29 @@ import { statusAccess, type StatusAccess } from './access.js';
 import { StatusHub, type StatusParts } from './hub.js';
 import { PAGE_CSP, statusPage } from './page.js';
 
+export interface MountedStatusPage extends StatusAccess {
+  /** Gives a station added after the mount (config reload) its own page; adding one twice is harmless. */
+  addStation(id: string): void;
+}
+
 /**
- * Registers the page and its feeds; returns the access rules so the daemon guards its health routes the same way.
- * Call once the stations exist: each gets its own page.
+ * Registers the page and its feeds, with a page for each station that exists now; returns the access rules (so the
+ * daemon guards its health routes the same way) and `addStation` for stations a reload adds later.
  */
 export function mountStatusPage(
   http: Pick<OpsHttpServer, 'route'>,
   parts: StatusParts & { http: { host: string; access_token?: string | undefined } },
-): StatusAccess {
+): MountedStatusPage {
   const access = statusAccess(parts.http);
-  registerStatusRoutes(http, access, new StatusHub(parts), parts.stations.keys());
-  return access;
+  const addStation = registerStatusRoutes(http, access, new StatusHub(parts));
+  for (const id of parts.stations.keys()) addStation(id);
+  return { ...access, addStation };
 }
 
-export function registerStatusRoutes(http: Pick<OpsHttpServer, 'route'>, access: StatusAccess, hub: StatusHub, stationIds: Iterable<string>): void {
+/** Registers the overview, /api/status and /events; returns the function that adds one station's page. */
+export function registerStatusRoutes(http: Pick<OpsHttpServer, 'route'>, access: StatusAccess, hub: StatusHub): (id: string) => void {
   const { page } = access;
   http.route('GET', '/', page((_req, res) => sendPage(res, statusPage())));
-  // The server matches exact paths; stations are fixed for the daemon's life, so one route each.
-  for (const id of stationIds) http.route('GET', `/station/${id}`, page((_req, res) => sendPage(res, statusPage(id))));
   http.route('GET', '/api/status', page((_req, res) => sendJson(res, 200, hub.view())));
   http.route(
     'GET',
@@ -40,6 +45,8 @@ export function registerStatusRoutes(http: Pick<OpsHttpServer, 'route'>, access:
       req.on('error', unsubscribe);
     }),
   );
+  // The server matches exact paths: one route per station. A removed station's page says it is no longer configured.
+  return (id) => http.route('GET', `/station/${id}`, page((_req, res) => sendPage(res, statusPage(id))));
 }
 
 function sendPage(res: ServerResponse, html: string): void {

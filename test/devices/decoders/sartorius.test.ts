@@ -41,7 +41,8 @@ describe('decodeSartorius (SBI, instruments.md 2.6)', () => {
     expect(decodeSartorius('+     0.00 g  ', { expect: 'serial' })).toEqual(mass('0.00', 'g', true));
   });
 
-  it.each(['', '+     0.00 xx ', 'N     +    0.006 g  extra', '+   1.2.3 g', '++ 1.0 g', 'N.    +    0.006 g'])(
+  // The last four: short noise without the layout's sign-or-blank column and the blank before the unit (2.2).
+  it.each(['', '+     0.00 xx ', 'N     +    0.006 g  extra', '+   1.2.3 g', '++ 1.0 g', 'N.    +    0.006 g', '6g', '12.5 g', '+4', '-3.5 g'])(
     'refuses %j',
     (line) => expect(decodeSartorius(line)[0]?.kind).toBe('garbage'),
   );

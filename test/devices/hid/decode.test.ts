@@ -113,11 +113,13 @@ describe('WedgeDecoder', () => {
     expect(d.wedge.push([key(30), key(30, 0)], 1_000)).toEqual([]);
     expect(d.wedge.expire(1_100)).toBeUndefined(); // exactly the timeout: still the same line
     expect(d.wedge.push([key(48), key(48, 0)], 1_100)).toEqual([]);
-    // 101 ms of silence, then a new scan starts: "ab" is discarded, only "c" survives
+    // 101 ms of silence: "ab" is discarded, and so is what follows up to Enter: it may be the rest of the same
+    // line (typed across a stall), and a tail such as "45" of "12,345" must never pass for a value of its own.
     expect(d.wedge.push([key(46), key(28)], 1_201)).toEqual([
       { kind: 'rejected', reason: 'no key for more than 100 ms before Enter', partial: 'ab' },
-      { kind: 'line', text: 'c' },
+      { kind: 'rejected', reason: 'rest of a line abandoned after the inter-key timeout', partial: 'c' },
     ]);
+    expect(d.wedge.push([key(46), key(28)], 1_300)).toEqual([{ kind: 'line', text: 'c' }]); // the next line is whole again
     d.wedge.push([key(30)], 2_000);
     expect(d.wedge.pending).toBe(true);
     expect(d.wedge.expire(2_101)).toEqual({ kind: 'rejected', reason: 'no key for more than 100 ms before Enter', partial: 'a' });

@@ -152,10 +152,13 @@ describe('HidScanner timing (fake helper, FakeClock)', () => {
     await clock.advance(51);
     expect(log.events('frame.dropped')).toEqual([expect.objectContaining({ raw: 'AB', why: 'no key for more than 50 ms before Enter' })]);
 
-    // Unplugged; the node stays missing for three attempts: 100, 200, 400 (capped) ms apart, one log line.
+    // Unplugged mid-line; the node stays missing for three attempts: 100, 200, 400 (capped) ms apart, one log line.
+    helpers[0]?.stdout.write(line.subarray(0, 4 * 24)); // "A" typed, no Enter
+    await flush();
     helpers[0]?.stderr.write('gone ENODEV No such device\n');
     helpers[0]?.exit(3);
     await flush();
+    expect(log.events('frame.dropped').at(-1)).toMatchObject({ raw: 'A', why: 'the device went away before Enter' });
     expect(device.status()).toMatchObject({ state: 'disconnected', lastError: expect.stringMatching(/ENODEV/) });
     for (const wait of [100, 200, 400]) {
       const before = helpers.length;
