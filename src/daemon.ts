@@ -92,7 +92,11 @@ export class Daemon {
       version: VERSION,
       clock: this.clock,
       logger,
-      outbox: { counts: () => this.outbox.counts(), oldestPendingAt: () => this.outbox.oldestPendingAt() },
+      outbox: {
+        counts: () => this.outbox.counts(),
+        oldestPendingAt: () => this.outbox.oldestPendingAt(),
+        voided: () => this.trace.voidedBeforeUpload(),
+      },
       outboxPath: dbPath,
       stateDir: config.state_dir,
       devices: () => [...this.devices.values()].map((d) => d.status()),

@@ -20,7 +20,8 @@ export interface MetricsSources {
   version: string;
   clock: Clock;
   logger: Logger;
-  outbox: { counts(): OutboxCounts; oldestPendingAt(): number | null };
+  /** `voided`: dead rows an operator voided (#VOID) before upload; they are not failures and raise no alert. */
+  outbox: { counts(): OutboxCounts; oldestPendingAt(): number | null; voided?: () => number };
   /** The outbox database file; its -wal file is counted with it. */
   outboxPath: string;
   /** Free space is that of the filesystem holding this directory. */
@@ -91,7 +92,9 @@ export class DaemonMetrics {
       const counts = src.outbox.counts();
       for (const state of ROW_STATES) g.set({ state }, counts[state]);
     });
-    gauge('outbox_dead_letters', 'Rows the API rejected for good; they wait for a person.', [], (g) => g.set(src.outbox.counts().dead));
+    gauge('outbox_dead_letters', 'Rows the API rejected for good; they wait for a person (operator voids excluded).', [], (g) =>
+      g.set(src.outbox.counts().dead - (src.outbox.voided?.() ?? 0)),
+    );
     gauge('outbox_oldest_pending_age_seconds', 'Age of the oldest measurement not yet uploaded (0 when none).', [], (g) => {
       const at = src.outbox.oldestPendingAt();
       g.set(at === null ? 0 : Math.max(0, (src.clock.now() - at) / 1000));

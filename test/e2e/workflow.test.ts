@@ -163,6 +163,10 @@ describe('#VOID and the operator badge, end to end', { timeout: 30_000 }, () => 
     expect(view.stations[0]!.saved).toMatchObject({ cell: 'CELL-0003', voided: true, upload: { state: 'voided', tone: 'ok', text: 'Voided: it will not be uploaded' } });
     expect(view.upload).toMatchObject({ dead: 0, voided: 1 });
     expect(view.upload.text).not.toMatch(/could not be uploaded/);
+    // Nor for the dead-letter alert: a void is not a failure.
+    const metrics = await (await fetch(`${daemon.http.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ionworks_edge_outbox_dead_letters 0$/m);
+    expect(metrics).toMatch(/^ionworks_edge_outbox_rows\{state="dead"\} 1$/m);
 
     rig.standin.setDown(false);
     await clock.advance(3_600_000);
