@@ -9,7 +9,7 @@ import { lineSpec, type LineDeviceConfig, type LineKind } from '../../src/device
 import { createDevice } from '../../src/devices/index.js';
 import { openPty, type PtyPair } from '../../src/devices/pty.js';
 import { createSimulator, type InstrumentSimulator } from '../../src/devices/simulators.js';
-import { captureLogger, waitFor, waitForState } from './helpers.js';
+import { captureLogger, nextReading, waitFor, waitForState } from './helpers.js';
 
 interface Case {
   kind: LineKind;
@@ -61,17 +61,6 @@ async function attach(c: Case, extra: Record<string, unknown>) {
   const readings: Reading[] = [];
   device.on('reading', (r) => readings.push(r));
   return { pty, sim, device, readings, log };
-}
-
-function nextReading(device: Device, what: string, accept: (r: Reading) => boolean): Promise<Reading> {
-  return waitFor(
-    what,
-    (fn) => {
-      device.on('reading', fn);
-      return () => device.off('reading', fn);
-    },
-    accept,
-  );
 }
 
 async function teardown(device: Device, sim: InstrumentSimulator, pty: PtyPair) {

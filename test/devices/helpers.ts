@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import type { Reading } from '../../src/core/types.js';
 import type { Device, DeviceStatus } from '../../src/devices/device.js';
 
 export interface LogLine {
@@ -36,6 +37,19 @@ export function waitFor<T>(
       resolve(value);
     });
   });
+}
+
+/** The next reading from `device` that `accept` takes. */
+export function nextReading(device: Device, what: string, accept: (r: Reading) => boolean = () => true, ms = 5_000): Promise<Reading> {
+  return waitFor(
+    what,
+    (fn) => {
+      device.on('reading', fn);
+      return () => device.off('reading', fn);
+    },
+    accept,
+    ms,
+  );
 }
 
 export function waitForState(device: Device, state: DeviceStatus['state'], ms = 5_000): Promise<DeviceStatus> {

@@ -1,53 +1,8 @@
 // The generic line-instrument driver's rules, driven deterministically: mock binding for bytes, FakeClock for time.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SerialPortMock } from 'serialport';
-import type { BindingInterface, SetOptions } from '@serialport/bindings-cpp';
-import { FakeClock } from '../../src/core/fake-clock.js';
-import type { Reading } from '../../src/core/types.js';
-import { deviceSchema } from '../../src/config/schema.js';
-import { createDevice } from '../../src/devices/index.js';
-import { captureLogger } from './helpers.js';
+import { MockBinding, flush, mockDevice } from './mock-device.js';
 
-const MockBinding = SerialPortMock.binding;
-type MockPort = Awaited<ReturnType<typeof MockBinding.open>>;
-const PATH = '/dev/ttyINS0';
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-}
-
-function setup(cfg: Record<string, unknown>) {
-  MockBinding.createPort(PATH, { record: true });
-  const ports: MockPort[] = [];
-  const lineSets: SetOptions[] = [];
-  const binding: BindingInterface = {
-    list: () => MockBinding.list(),
-    open: async (o) => {
-      const p = await MockBinding.open(o);
-      const set = p.set.bind(p);
-      p.set = (flags) => (lineSets.push(flags), set(flags));
-      ports.push(p);
-      return p;
-    },
-  };
-  const clock = new FakeClock();
-  const log = captureLogger();
-  const parsed = deviceSchema.parse({ port: { path: PATH }, poll_ms: 100, reply_timeout_ms: 300, max_missed_replies: 2, reconnect: { initial_ms: 1_000, max_ms: 4_000 }, ...cfg });
-  const device = createDevice('dev1', parsed, { clock, timers: clock, logger: log.logger, binding });
-  const readings: Reading[] = [];
-  device.on('reading', (r) => readings.push(r));
-  const port = () => ports[ports.length - 1]!;
-  const sent = () => port().recording.toString('latin1');
-  const reply = async (text: string) => {
-    port().emitData(text);
-    await flush();
-  };
-  const step = async (ms: number) => {
-    await clock.advance(ms);
-    await flush();
-  };
-  return { device, log, readings, ports, lineSets, sent, reply, step };
-}
+const setup = (cfg: Record<string, unknown>) => mockDevice('dev1', '/dev/ttyINS0', cfg);
 
 afterEach(() => MockBinding.reset());
 

@@ -1,59 +1,9 @@
 // The line-instrument driver's polling rules on an MT-SICS balance, driven deterministically: mock binding for
 // bytes, FakeClock for time.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SerialPortMock } from 'serialport';
-import type { BindingInterface } from '@serialport/bindings-cpp';
-import { FakeClock } from '../../src/core/fake-clock.js';
-import type { Reading } from '../../src/core/types.js';
-import { mtsicsDeviceSchema } from '../../src/config/schema.js';
-import { createDevice } from '../../src/devices/index.js';
-import { captureLogger } from './helpers.js';
+import { MockBinding, flush, mockDevice } from './mock-device.js';
 
-const MockBinding = SerialPortMock.binding;
-type MockPort = Awaited<ReturnType<typeof MockBinding.open>>;
-const PATH = '/dev/ttyBAL0';
-
-/** Lets the mock binding's nextTick/promise work run; FakeClock.advance alone does not reach it. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-}
-
-function setup() {
-  MockBinding.createPort(PATH, { record: true });
-  const ports: MockPort[] = [];
-  const binding: BindingInterface = {
-    list: () => MockBinding.list(),
-    open: async (o) => {
-      const p = await MockBinding.open(o);
-      ports.push(p);
-      return p;
-    },
-  };
-  const clock = new FakeClock();
-  const log = captureLogger();
-  const cfg = mtsicsDeviceSchema.parse({
-    kind: 'mtsics',
-    port: { path: PATH },
-    poll_ms: 100,
-    reply_timeout_ms: 300,
-    max_missed_replies: 2,
-    reconnect: { initial_ms: 1_000, max_ms: 4_000 },
-  });
-  const device = createDevice('balance1', cfg, { clock, timers: clock, logger: log.logger, binding });
-  const readings: Reading[] = [];
-  device.on('reading', (r) => readings.push(r));
-  const port = () => ports[ports.length - 1]!;
-  const sent = () => port().recording.toString('latin1');
-  const reply = async (text: string) => {
-    port().emitData(text);
-    await flush();
-  };
-  const step = async (ms: number) => {
-    await clock.advance(ms);
-    await flush();
-  };
-  return { clock, device, log, readings, ports, sent, reply, step };
-}
+const setup = () => mockDevice('balance1', '/dev/ttyBAL0', { kind: 'mtsics' });
 
 afterEach(() => MockBinding.reset());
 

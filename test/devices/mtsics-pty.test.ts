@@ -5,10 +5,9 @@ import { systemClock, systemTimers } from '../../src/core/clock.js';
 import type { Reading } from '../../src/core/types.js';
 import { mtsicsDeviceSchema } from '../../src/config/schema.js';
 import { createDevice } from '../../src/devices/index.js';
-import type { Device } from '../../src/devices/device.js';
 import { MtSicsSimulator } from '../../src/devices/mtsics/simulator.js';
 import { openPty, type PtyPair } from '../../src/devices/pty.js';
-import { captureLogger, waitFor, waitForState, withTempDir } from './helpers.js';
+import { captureLogger, nextReading, waitFor, waitForState, withTempDir } from './helpers.js';
 
 function balanceConfig(path: string) {
   return mtsicsDeviceSchema.parse({
@@ -31,17 +30,6 @@ async function bench(dir: string) {
   const readings: Reading[] = [];
   device.on('reading', (r) => readings.push(r));
   return { link, pty, sim, log, device, readings };
-}
-
-function nextReading(device: Device, what: string, accept: (r: Reading) => boolean): Promise<Reading> {
-  return waitFor(
-    what,
-    (fn) => {
-      device.on('reading', fn);
-      return () => device.off('reading', fn);
-    },
-    accept,
-  );
 }
 
 /** Resolves when the simulator side has received `command` `times` more times. */

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import { autoDetect, type BindingInterface } from '@serialport/bindings-cpp';
 import { describe, expect, it } from 'vitest';
 import { systemClock, systemTimers } from '../../src/core/clock.js';
-import type { Reading } from '../../src/core/types.js';
 import { deviceSchema } from '../../src/config/schema.js';
-import type { Device } from '../../src/devices/device.js';
 import { createDevice } from '../../src/devices/index.js';
 import { LineSimulator } from '../../src/devices/line-simulator.js';
 import { openPty, type PtyPair } from '../../src/devices/pty.js';
 import { SIM_PROFILES } from '../../src/devices/simulators.js';
-import { captureLogger, waitFor, waitForState, withTempDir } from './helpers.js';
+import { captureLogger, nextReading, waitFor, waitForState, withTempDir } from './helpers.js';
 
 /** The real binding, announcing each open attempt so a test can wait for reopen attempts instead of sleeping. */
 function countingBinding() {
@@ -32,10 +30,6 @@ function countingBinding() {
     );
   };
   return { binding, attempts };
-}
-
-function nextReading(device: Device, what: string): Promise<Reading> {
-  return waitFor(what, (fn: (r: Reading) => void) => (device.on('reading', fn), () => device.off('reading', fn)));
 }
 
 describe('line instruments over real PTYs', () => {

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startStandin, type Standin } from '../../src/demo/standin/server.js';
 import { defaultFetch, PostError, postMeasurement } from '../../src/uploader/http.js';
+import { connectProxy } from './connect-proxy.js';
 
 const KEY = 'iwk_http_test';
 // Tests talk only to 127.0.0.1: never let a proxy from the environment take the traffic elsewhere.
@@ -83,19 +84,7 @@ describe('postMeasurement', () => {
   it('default fetch goes through HTTP(S)_PROXY when one is configured (a loopback CONNECT proxy here)', async () => {
     const s = await standin();
     const tunnels: string[] = [];
-    const proxy = createServer();
-    proxy.on('connect', (req, client, head) => {
-      tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      if (host !== '127.0.0.1') return client.destroy();
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client).pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
+    const proxy = connectProxy(tunnels);
     const proxyUrl = await listen(proxy);
     const viaProxy = defaultFetch({ httpProxy: proxyUrl, httpsProxy: proxyUrl, noProxy: '' });
     cleanups.push(() => viaProxy.close());

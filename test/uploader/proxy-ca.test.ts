@@ -5,12 +5,13 @@
 // at start.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectProxy } from './connect-proxy.js';
 
 const TLS = join(import.meta.dirname, '..', 'fixtures', 'tls');
 const HTTP_JS = resolve('dist/uploader/http.js');
@@ -30,19 +31,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   });
   apiUrl = `https://127.0.0.1:${await listen(api)}`;
-  const proxy = createHttpServer();
-  proxy.on('connect', (req, client, head) => {
-    tunnels.push(req.url ?? '');
-    const [host, port] = (req.url ?? '').split(':');
-    if (host !== '127.0.0.1') return client.destroy();
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
+  const proxy = connectProxy(tunnels);
   proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
 });
 afterAll(async () => {
