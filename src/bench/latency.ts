@@ -1,14 +1,14 @@
-// Scan-to-saved latency: from writing the last byte of the completing reading (the gauge's DATA line) into its PTY
-// to the station's "saved" (emitted right after the outbox commit returns), with the real Daemon in this process,
-// real serialport on real PTYs, and uploads running against the stand-in in another process (an upload's own
-// commits can delay a save: that is what "2 fsyncs" in the goal allows for).
-// The PTY is fed through a small relay (src/devices/pty.ts); its own delivery time is measured the same way, on a
-// port this process opens itself, once after every sample (so under the same load), and reported beside the result.
-// The first WARMUP scans (JIT, first connections) are not counted.
+// Scan-to-saved latency: from the last byte of the completing reading (the gauge's DATA line) on the wire to the
+// station's "saved" (emitted right after the outbox commit returns), with the real Daemon in this process, real
+// serialport on real PTYs, and uploads running against the stand-in in another process (an upload's own commits
+// can delay a save: that is what "2 fsyncs" in the goal allows for).
+// "On the wire" is the moment the PTY relay (src/devices/pty.ts) finished writing the line into the PTY master, as
+// the relay reports it on CLOCK_MONOTONIC, the clock of process.hrtime: from there on the bytes are in the kernel's
+// tty, as they would be in a USB-serial adapter's. Also reported: from our write into the relay's pipe (the
+// relay's own hop included: a property of the rig, not of the daemon), and from the decoded reading (the
+// daemon's share after framing). The first WARMUP scans (JIT, first connections) are not counted.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { autoDetect } from '@serialport/bindings-cpp';
-import { SerialPortStream } from '@serialport/stream';
 import { configSchema } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { openPty, type PtyPair } from '../devices/pty.js';
@@ -27,12 +27,12 @@ export interface Distribution {
 }
 
 export interface LatencyResult {
-  /** From the PTY write of the gauge line to the committed row. */
+  /** From the last byte of the gauge line on the wire (written into the PTY master) to the committed row. */
   scanToSaved: Distribution;
-  /** The daemon's share: from the gauge device emitting the decoded reading to the committed row. */
+  /** From our write of the gauge line into the relay's pipe: the relay's hop included. */
+  writeToSaved: Distribution;
+  /** The daemon's share after framing: from the gauge device emitting the decoded reading to the committed row. */
   readingToSaved: Distribution;
-  /** The rig's share: the PTY relay's delivery of a line to a port opened in this process. */
-  relay: Distribution;
 }
 
 const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
@@ -40,12 +40,15 @@ const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50),
 /** Scans made before the measured ones and not counted: the first ones pay for JIT compilation and first connections. */
 export const WARMUP = 20;
 
-/** Resolves with performance.now() at the first snapshot `match` accepts. */
-function when(station: Station, match: (s: StationSnapshot) => boolean): Promise<number> {
+const now = (): bigint => process.hrtime.bigint();
+const msBetween = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
+
+/** Resolves with the time (process.hrtime) of the first snapshot `match` accepts. */
+function when(station: Station, match: (s: StationSnapshot) => boolean): Promise<bigint> {
   return new Promise((resolve) => {
     const on = (s: StationSnapshot) => {
       if (!match(s)) return;
-      const at = performance.now();
+      const at = now();
       station.off('changed', on);
       resolve(at);
     };
@@ -58,11 +61,9 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
   const standin = await spawnStandin(apiKey);
   const ptys: PtyPair[] = [];
   let daemon: Daemon | undefined;
-  let probe: RelayProbe | undefined;
   try {
-    const [scannerPty, gaugePty, probePty] = await Promise.all([openPty(), openPty(), openPty()]);
-    ptys.push(scannerPty!, gaugePty!, probePty!);
-    probe = await openRelayProbe(probePty!);
+    const [scannerPty, gaugePty] = await Promise.all([openPty(), openPty({ writeTimes: true })]);
+    ptys.push(scannerPty!, gaugePty!);
 
     const stateDir = join(dir, 'latency-state');
     mkdirSync(stateDir, { recursive: true });
@@ -94,9 +95,9 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
     const gauge = new DigimaticSimulator(gaugePty!);
     const gaugeDevice = d.devices.get('gauge1')!;
 
-    const ms: number[] = [];
+    const wire: number[] = [];
+    const written: number[] = [];
     const inside: number[] = [];
-    const relay: number[] = [];
     for (let i = -WARMUP; i < opts.samples; i++) {
       const code = `CELL-${String(i + WARMUP + 1).padStart(4, '0')}`;
       const active = when(station, (s) => s.activeCell?.id === code);
@@ -104,53 +105,26 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
       await active;
       const saved = when(station, (s) => s.lastSaved?.cell === code);
       // Ahead of the station's own listener, which saves synchronously when the reading completes the cell.
-      const reading = new Promise<number>((resolve) => gaugeDevice.prependOnceListener('reading', () => resolve(performance.now())));
-      const start = performance.now();
+      const reading = new Promise<bigint>((resolve) => gaugeDevice.prependOnceListener('reading', () => resolve(now())));
+      // The line is one short write; if the relay ever split it, this would be its first part (a longer figure).
+      const onWire = new Promise<bigint>((resolve) => gaugePty!.once('wrote', resolve));
+      const start = now();
       gauge.send(`5.${String(500 + (i % 400))}`);
       const savedAt = await saved;
       const readAt = await reading;
+      const wireAt = await onWire;
       // An operator's pause; the uploader sends the row meanwhile, sometimes while the next reading arrives.
       await pause(5 + ((i + WARMUP) % 7) * 3);
       if (i < 0) continue;
-      ms.push(savedAt - start);
-      inside.push(savedAt - readAt);
-      relay.push(await probe.once());
+      wire.push(msBetween(wireAt, savedAt));
+      written.push(msBetween(start, savedAt));
+      inside.push(msBetween(readAt, savedAt));
     }
     await waitFor('uploads to finish', () => d.outbox.counts().pending === 0, 30_000);
-    return { scanToSaved: distribution(ms), readingToSaved: distribution(inside), relay: distribution(relay) };
+    return { scanToSaved: distribution(wire), writeToSaved: distribution(written), readingToSaved: distribution(inside) };
   } finally {
-    await probe?.close();
     await daemon?.stop();
     await Promise.all(ptys.map((p) => p.close()));
     await standin.stop();
   }
-}
-
-interface RelayProbe {
-  /** Writes one short line into the PTY and resolves with the time until its last byte arrived on the port. */
-  once(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** A serialport this process opens on the probe PTY: the rig's own share of the latency, without the daemon. */
-async function openRelayProbe(pty: PtyPair): Promise<RelayProbe> {
-  const port = new SerialPortStream({ binding: autoDetect(), path: pty.path, baudRate: 9600, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  return {
-    async once() {
-      // Until the terminator: the time of the last byte, as for the gauge line.
-      const arrived = new Promise<number>((resolve) => {
-        const on = (chunk: Buffer) => {
-          if (!chunk.includes(0x0d)) return;
-          port.off('data', on);
-          resolve(performance.now());
-        };
-        port.on('data', on);
-      });
-      const start = performance.now();
-      pty.write('01A+0005.523\r');
-      return (await arrived) - start;
-    },
-    close: () => new Promise<void>((resolve) => port.close(() => resolve())),
-  };
 }

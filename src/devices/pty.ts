@@ -4,12 +4,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { rm, symlink } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { SimLink } from './sim-link.js';
 
 // Prints the slave path, then relays master <-> stdin/stdout unbuffered. It keeps its own slave fd open so the
 // master never sees EIO while the daemon closes and reopens the port. Exits when stdin closes (parent gone).
+// With "times" as its argument it also reports on fd 3, as a decimal line, the CLOCK_MONOTONIC time (ns; the
+// clock of Node's process.hrtime) at which each write into the master returned: when those bytes were on the
+// wire. The latency benchmark times from there, so the relay's own hop is not counted as the daemon's.
 const RELAY = `
-import os, pty, select, sys, tty
+import os, pty, select, sys, time, tty
+times = sys.argv[1:] == ["times"]
 m, s = pty.openpty()
 tty.setraw(s)
 os.write(1, (os.ttyname(s) + "\\n").encode())
@@ -23,10 +29,14 @@ while True:
             break
         while d:
             d = d[os.write(m, d):]
+        if times:
+            os.write(3, b"%d\\n" % time.monotonic_ns())
 `;
 
 export interface PtyEvents {
   data: [Buffer];
+  /** With `writeTimes`: the process.hrtime.bigint() time at which the relay finished writing bytes to the slave. */
+  wrote: [bigint];
 }
 
 export class PtyPair extends EventEmitter<PtyEvents> implements SimLink {
@@ -60,10 +70,14 @@ export interface OpenPtyOptions {
   link?: string;
   /** Bound on how long the relay may take to report its slave path. */
   timeoutMs?: number;
+  /** Emit 'wrote' with the time each write reached the slave side (for latency measurements). */
+  writeTimes?: boolean;
 }
 
 export async function openPty(opts: OpenPtyOptions = {}): Promise<PtyPair> {
-  const child = spawn('python3', ['-u', '-c', RELAY], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = opts.writeTimes
+    ? spawn('python3', ['-u', '-c', RELAY, 'times'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
+    : spawn('python3', ['-u', '-c', RELAY], { stdio: ['pipe', 'pipe', 'pipe'] });
   const slave = await readSlavePath(child, opts.timeoutMs ?? 5_000);
   if (opts.link) {
     await rm(opts.link, { force: true });
@@ -71,6 +85,10 @@ export async function openPty(opts: OpenPtyOptions = {}): Promise<PtyPair> {
   }
   const pair = new PtyPair(opts.link ?? slave.path, child, opts.link);
   child.stdout?.on('data', (chunk: Buffer) => pair.emit('data', chunk));
+  if (opts.writeTimes) {
+    const times = child.stdio[3] as Readable;
+    createInterface({ input: times }).on('line', (line) => pair.emit('wrote', BigInt(line)));
+  }
   // The relay stops on its own only if our stdin pipe breaks; ignore the EPIPE that follows a kill.
   child.stdin?.on('error', () => undefined);
   return pair;

@@ -105,11 +105,12 @@ export const SELECT_ROW = `
                   WHERE a.outbox_id = o.id AND a.attempt = o.attempts AND a.finished_at IS NULL) AS outcome_unknown
     FROM outbox AS o`;
 
-// Exported for the query-plan test. INDEXED BY pins the plan: walk pending rows in id order, filter on the
-// indexed next_attempt_at, stop after `limit`: no sort, and never the whole backlog in memory.
-export const DUE_SQL = `${SELECT_ROW} INDEXED BY outbox_state_id
+// Exported for the query-plan test. INDEXED BY pins the plans: walk pending rows in id order, filter on the
+// indexed next_attempt_at, stop after `limit`: no sort, and never the whole backlog in memory. nextDueAt reads
+// the same index entries only (covering), never the rows.
+export const DUE_SQL = `${SELECT_ROW} INDEXED BY outbox_queue
   WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`;
-export const NEXT_DUE_SQL = `SELECT min(next_attempt_at) AS at FROM outbox INDEXED BY outbox_pending_next WHERE state = 'pending'`;
+export const NEXT_DUE_SQL = `SELECT min(next_attempt_at) AS at FROM outbox INDEXED BY outbox_queue WHERE state = 'pending'`;
 
 export function toRecord(r: RowColumns): OutboxRecord {
   return {

@@ -72,6 +72,33 @@ describe('outbox migrations', () => {
     outbox.close();
   });
 
+  it('upgrades a v4 database to the one queue index: due order, next due time and usage read the same', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 4));
+    const insert = db.prepare(
+      `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at, state)
+       VALUES ('cell', ?, ?, 'bench1', ?, ?, ?)`,
+    );
+    insert.run('bench1-A', '{"a":"later"}', T0, T0 + 9_000, 'pending');
+    insert.run('bench1-B', '{"b":"now"}', T0 + 1, T0 + 2_000, 'pending');
+    insert.run('bench1-C', '{"c":"dead"}', T0 + 2, T0 + 2, 'dead');
+    insert.run('bench1-D', '{"d":"sent"}', T0 + 3, T0 + 3, 'delivered');
+    db.close();
+
+    const { outbox } = openOutbox(path, new FakeClock(T0));
+    expect(outbox.due(T0 + 2_000, 10).map((r) => r.name)).toEqual(['bench1-B']);
+    expect(outbox.due(T0 + 9_000, 10).map((r) => r.name)).toEqual(['bench1-A', 'bench1-B']);
+    expect(outbox.nextDueAt()).toBe(T0 + 2_000);
+    expect(outbox.admin().usage()).toEqual({ rows: 3, bytes: 13 + 11 + 12 });
+    const indexes = outbox
+      .connection()
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' ORDER BY name`)
+      .all();
+    expect(indexes).toEqual([{ name: 'outbox_delivered_finished' }, { name: 'outbox_queue' }, { name: 'sqlite_autoindex_outbox_1' }]);
+    outbox.close();
+  });
+
   it('applies each step once: migrating an up-to-date database changes nothing', () => {
     const path = join(tempDir(), 'outbox.db');
     const db = openDatabase(path);

@@ -293,6 +293,22 @@ describe('Outbox transactions for the uploader', () => {
     outbox.close();
   });
 
+  it('a save writes about four pages to the WAL: the row, the sequence, the name index and the queue index', () => {
+    // What each save fsyncs sets the save rate (bench: npm run bench); an index added here costs a page per save.
+    const { path, outbox } = fresh();
+    const db = outbox.connection();
+    for (let n = 0; n < 50; n++) outbox.save(measurement(n, T0 + n));
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const saves = 200;
+    for (let n = 50; n < 50 + saves; n++) outbox.save(measurement(n, T0 + n));
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const frames = (statSync(`${path}-wal`).size - 32) / (pageSize + 24);
+    expect(frames / saves).toBeGreaterThanOrEqual(4);
+    expect(frames / saves).toBeLessThan(5);
+    outbox.close();
+  });
+
   it('checkpoint() copies the WAL into the database file once enough commits are in it', () => {
     const { path, outbox } = fresh();
     const before = statSync(path).size;

@@ -1,8 +1,9 @@
-// Sanity check, not a benchmark: with a 100k-row backlog, due() and nextDueAt() use their indexes.
+// Sanity check, not a benchmark: with a 100k-row backlog, due(), nextDueAt() and usage() use the queue index.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/fake-clock.js';
 import { openDatabase } from '../../src/queue/db.js';
+import { USAGE_SQL } from '../../src/queue/admin.js';
 import { DUE_SQL, NEXT_DUE_SQL } from '../../src/queue/outbox.js';
 import { openOutbox, tempDir } from './helpers.js';
 
@@ -30,9 +31,10 @@ describe('outbox with a large backlog', () => {
     })();
 
     const duePlan = plan(db, DUE_SQL, T0, 50);
-    expect(duePlan).toContain('outbox_state_id');
+    expect(duePlan).toContain('outbox_queue');
     expect(duePlan).not.toContain('TEMP B-TREE');
-    expect(plan(db, NEXT_DUE_SQL)).toContain('outbox_pending_next');
+    expect(plan(db, NEXT_DUE_SQL)).toContain('COVERING INDEX outbox_queue');
+    expect(plan(db, USAGE_SQL)).toContain('COVERING INDEX outbox_queue');
     db.close();
 
     const reopened = openOutbox(path, new FakeClock(T0)).outbox;
