@@ -4,9 +4,11 @@
 //    (a closed 127.0.0.1 port), so both processes do the same (nothing but probing): the cost of the rows;
 //  - memory, draining: N pending vs N/10 pending, both uploading to the stand-in for the whole window, so both do
 //    the same work: what the backlog's size adds while it is streamed out;
-//  - restart: from spawning the process to the stand-in receiving the first POST, N pending rows vs one.
+//  - restart: from spawning the process to the stand-in receiving the first POST, N pending rows vs one; also with
+//    the page cache dropped first (as after a reboot: node, its modules and the outbox read from disk, the start-up
+//    quick_check included), when this process may do that (root).
 // The stand-in runs in this process, which only waits. Linux only (/proc/<pid>/status).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -31,7 +33,20 @@ export interface BacklogResult {
   /** Spawn to first POST received, ms. */
   restartMs: number;
   restartOneMs: number;
+  /** The same with the page cache dropped just before each spawn, or why it was not measured. */
+  restartCold: number | { skipped: string };
   runs: number;
+}
+
+/** Writes dirty pages out and drops the page cache; false if not allowed (not root) or not Linux. */
+function dropPageCache(): boolean {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface ChildRun {
@@ -68,7 +83,13 @@ async function closedPortUrl(): Promise<string> {
 }
 
 /** One daemon process on a copy of `template` (null: empty state dir), run for `holdMs` after it is ready. */
-async function runDaemon(dir: string, template: string | null, api: 'standin' | 'unreachable', holdMs: number): Promise<ChildRun> {
+async function runDaemon(
+  dir: string,
+  template: string | null,
+  api: 'standin' | 'unreachable',
+  holdMs: number,
+  beforeSpawn: () => void = () => undefined,
+): Promise<ChildRun> {
   const standin = api === 'standin' ? await startStandin({ apiKey: API_KEY }) : null;
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
@@ -78,6 +99,7 @@ async function runDaemon(dir: string, template: string | null, api: 'standin' | 
   const config = { lab: 'Bench lab', state_dir: stateDir, api: { base_url: baseUrl, concurrency: 2 }, http: { host: '127.0.0.1', port: 0 }, devices: {}, stations: {} };
   writeFileSync(configPath, JSON.stringify(config));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, IONWORKS_API_KEY: API_KEY, NO_PROXY: '127.0.0.1,localhost' };
+  beforeSpawn();
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [CLI_MAIN, 'run', '--config', configPath, '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -97,7 +119,10 @@ async function runDaemon(dir: string, template: string | null, api: 'standin' | 
   }
 }
 
-export async function benchBacklog(dir: string, opts: { rows: number; runs: number; holdMs: number }): Promise<BacklogResult> {
+export async function benchBacklog(
+  dir: string,
+  opts: { rows: number; runs: number; holdMs: number; coldRestart: boolean },
+): Promise<BacklogResult> {
   const full = makeOutbox(join(dir, 'backlog-full.db'), opts.rows);
   const small = makeOutbox(join(dir, 'backlog-small.db'), Math.ceil(opts.rows / 10));
   const one = makeOutbox(join(dir, 'backlog-one.db'), 1);
@@ -109,6 +134,11 @@ export async function benchBacklog(dir: string, opts: { rows: number; runs: numb
     runs.small.push(await runDaemon(join(dir, `small-${r}`), small, 'standin', opts.holdMs));
     runs.one.push(await runDaemon(join(dir, `one-${r}`), one, 'standin', 300));
   }
+  // Last: every later read starts cold too.
+  const cold: ChildRun[] = [];
+  const coldAllowed = opts.coldRestart && dropPageCache();
+  if (coldAllowed)
+    for (let r = 0; r < opts.runs; r++) cold.push(await runDaemon(join(dir, `cold-${r}`), full, 'standin', 300, dropPageCache));
   const rss = (list: ChildRun[]) => median(list.map((x) => x.peakRssMiB));
   const firstPost = (list: ChildRun[], what: string) =>
     median(
@@ -125,6 +155,9 @@ export async function benchBacklog(dir: string, opts: { rows: number; runs: numb
     drainingSmallMiB: rss(runs.small),
     restartMs: firstPost(runs.draining, 'restart with the backlog'),
     restartOneMs: firstPost(runs.one, 'restart with one row'),
+    restartCold: coldAllowed
+      ? firstPost(cold, 'restart with the backlog, page cache dropped')
+      : { skipped: opts.coldRestart ? 'dropping the page cache needs root' : 'not in a --quick run' },
     runs: opts.runs,
   };
 }

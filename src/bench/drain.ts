@@ -1,6 +1,7 @@
 // Drain rate: a backlog of pending rows uploaded by the real Uploader (outbox due -> commit attempt -> POST ->
 // record) against a bare loop of the same fetch (undici with the daemon's dispatcher) at the same concurrency, each
 // against a fresh stand-in process. The difference is the cost of the outbox bookkeeping and the loop's pacing.
+// Rounds alternate between the two (medians reported), so drift in the machine hits both alike.
 import { join } from 'node:path';
 import { systemClock, systemTimers } from '../core/clock.js';
 import { configSchema } from '../config/schema.js';
@@ -10,20 +11,21 @@ import { defaultFetch, measurementPath } from '../uploader/http.js';
 import { Uploader } from '../uploader/uploader.js';
 import { pause } from '../demo/wait.js';
 import { benchMeasurement, spawnStandin } from './fixtures.js';
-import { since } from './stats.js';
+import { median, since } from './stats.js';
 
 export interface DrainResult {
   uploaderPerSec: number;
   barePerSec: number;
   rows: number;
   concurrency: number;
+  rounds: number;
 }
 
 const API_KEY = 'iwk_bench_drain_key';
 
-async function uploaderRun(dir: string, rows: number, concurrency: number): Promise<number> {
+async function uploaderRun(path: string, rows: number, concurrency: number): Promise<number> {
   const standin = await spawnStandin(API_KEY);
-  const outbox = new Outbox({ path: join(dir, `drain-${rows}x${concurrency}.db`), clock: systemClock, logger: silentLogger() });
+  const outbox = new Outbox({ path, clock: systemClock, logger: silentLogger() });
   const fetch = defaultFetch();
   try {
     outbox.open();
@@ -80,8 +82,12 @@ async function bareRun(rows: number, concurrency: number): Promise<number> {
   }
 }
 
-export async function benchDrain(dir: string, opts: { rows: number; concurrency: number }): Promise<DrainResult> {
-  const barePerSec = await bareRun(opts.rows, opts.concurrency);
-  const uploaderPerSec = await uploaderRun(dir, opts.rows, opts.concurrency);
-  return { uploaderPerSec, barePerSec, ...opts };
+export async function benchDrain(dir: string, opts: { rows: number; concurrency: number; rounds: number }): Promise<DrainResult> {
+  const bare: number[] = [];
+  const uploader: number[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    bare.push(await bareRun(opts.rows, opts.concurrency));
+    uploader.push(await uploaderRun(join(dir, `drain-${opts.rows}x${opts.concurrency}-${r}.db`), opts.rows, opts.concurrency));
+  }
+  return { uploaderPerSec: median(uploader), barePerSec: median(bare), ...opts };
 }

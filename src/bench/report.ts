@@ -7,12 +7,13 @@ export interface Row {
   baseline: string;
   ratio: string;
   goal: string;
-  met: boolean;
+  /** null: the figure could not be measured on this machine (the row says why). */
+  met: boolean | null;
 }
 
 const HEADER = ['Benchmark', 'Result', 'Baseline (same run)', 'Ratio / margin', 'Goal', 'Met'];
 
-const cells = (r: Row) => [r.name, r.result, r.baseline, r.ratio, r.goal, r.met ? 'yes' : 'NO'];
+const cells = (r: Row) => [r.name, r.result, r.baseline, r.ratio, r.goal, r.met === null ? '-' : r.met ? 'yes' : 'NO'];
 
 export function textTable(rows: Row[]): string {
   const all = [HEADER, ...rows.map(cells)];

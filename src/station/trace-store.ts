@@ -1,6 +1,7 @@
 // What the station keeps beside the outbox row, in the same SQLite file and the same transaction: the raw
 // readings behind a measurement (for raw_retention_days), the scanned name of a cell not yet resolved to an id,
 // and voids with their audit trail. Tables come from migration 4 in src/queue/migrations.ts.
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../queue/db.js';
 import type { NewMeasurement, RowState } from '../queue/types.js';
 
@@ -41,7 +42,21 @@ export class VoidError extends Error {
 }
 
 export class TraceStore {
+  /** Statements prepared once per connection: preparing costs about as much as the save's SQL itself. */
+  private prepared: { db: Db; statements: Map<string, Statement> } | null = null;
+
   constructor(private readonly outbox: TraceOutbox) {}
+
+  private stmt(sql: string): Statement {
+    const db = this.outbox.connection();
+    if (this.prepared?.db !== db) this.prepared = { db, statements: new Map() };
+    let statement = this.prepared.statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      this.prepared.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   /** Saves the row and its trace in one transaction: both are committed, or neither. */
   save(m: NewMeasurement, trace: MeasurementTrace): { id: number } {
@@ -49,8 +64,8 @@ export class TraceStore {
     return db
       .transaction(() => {
         const saved = this.outbox.save(m);
-        if (trace.cellName !== null) db.prepare('UPDATE outbox SET cell_name = ? WHERE id = ?').run(trace.cellName, saved.id);
-        const insert = db.prepare(
+        if (trace.cellName !== null) this.stmt('UPDATE outbox SET cell_name = ? WHERE id = ?').run(trace.cellName, saved.id);
+        const insert = this.stmt(
           `INSERT INTO raw_readings (outbox_id, property, device, value, unit, raw, at, keep_until)
            VALUES (@id, @property, @device, @value, @unit, @raw, @at, @keepUntil)`,
         );
@@ -62,7 +77,7 @@ export class TraceStore {
 
   /** The scanned name still waiting to be resolved, or null when the row carries a real cell instance id. */
   unresolvedName(id: number): string | null {
-    const row = this.outbox.connection().prepare('SELECT cell_name FROM outbox WHERE id = ?').get(id) as { cell_name: string | null } | undefined;
+    const row = this.stmt('SELECT cell_name FROM outbox WHERE id = ?').get(id) as { cell_name: string | null } | undefined;
     return row?.cell_name ?? null;
   }
 
@@ -70,9 +85,9 @@ export class TraceStore {
   resolveCell(id: number, cellInstanceId: string, at: number): void {
     const db = this.outbox.connection();
     db.transaction(() => {
-      const changed = db
-        .prepare(`UPDATE outbox SET cell_instance_id = ?, cell_name = NULL WHERE id = ? AND cell_name IS NOT NULL AND state = 'pending'`)
-        .run(cellInstanceId, id).changes;
+      const changed = this.stmt(
+        `UPDATE outbox SET cell_instance_id = ?, cell_name = NULL WHERE id = ? AND cell_name IS NOT NULL AND state = 'pending'`,
+      ).run(cellInstanceId, id).changes;
       if (changed === 1) this.audit({ at, event: 'cell.resolved', outboxId: id, detail: cellInstanceId });
     }).immediate();
   }
@@ -86,20 +101,18 @@ export class TraceStore {
     const db = this.outbox.connection();
     return db
       .transaction(() => {
-        const row = db
-          .prepare(
-            `SELECT o.id, o.name, o.cell_instance_id, o.state, o.server_id, o.voided_at,
-                    EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = o.id AND a.attempt = o.attempts AND a.finished_at IS NULL) AS in_flight
-               FROM outbox o WHERE o.id = ?`,
-          )
-          .get(id) as { id: number; name: string; cell_instance_id: string; state: RowState; server_id: string | null; voided_at: number | null; in_flight: 0 | 1 } | undefined;
+        const row = this.stmt(
+          `SELECT o.id, o.name, o.cell_instance_id, o.state, o.server_id, o.voided_at,
+                  EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = o.id AND a.attempt = o.attempts AND a.finished_at IS NULL) AS in_flight
+             FROM outbox o WHERE o.id = ?`,
+        ).get(id) as { id: number; name: string; cell_instance_id: string; state: RowState; server_id: string | null; voided_at: number | null; in_flight: 0 | 1 } | undefined;
         if (!row) throw new VoidError(`no saved measurement ${id}`);
         if (row.voided_at !== null) throw new VoidError(`${row.name} is already void`);
         if (row.state === 'pending' && row.in_flight === 1) throw new VoidError(`${row.name} is being uploaded right now; scan void again in a moment`);
         const reason = `voided by ${who ?? 'the operator'} at ${new Date(at).toISOString()}`;
         if (row.state === 'pending')
-          db.prepare(`UPDATE outbox SET state = 'dead', dead_reason = ?, finished_at = ?, voided_at = ?, voided_by = ? WHERE id = ?`).run(reason, at, at, who, id);
-        else db.prepare('UPDATE outbox SET voided_at = ?, voided_by = ? WHERE id = ?').run(at, who, id);
+          this.stmt(`UPDATE outbox SET state = 'dead', dead_reason = ?, finished_at = ?, voided_at = ?, voided_by = ? WHERE id = ?`).run(reason, at, at, who, id);
+        else this.stmt('UPDATE outbox SET voided_at = ?, voided_by = ? WHERE id = ?').run(at, who, id);
         this.audit({ at, event: 'measurement.voided', outboxId: id, who, detail: `${row.state}: ${reason}` });
         return { id, name: row.name, cellInstanceId: row.cell_instance_id, previous: row.state, serverId: row.server_id };
       })
@@ -108,18 +121,17 @@ export class TraceStore {
 
   /** Rows voided before upload (dead on purpose, not failures): the status page counts them apart. */
   voidedBeforeUpload(): number {
-    return (this.outbox.connection().prepare(`SELECT count(*) AS n FROM outbox WHERE state = 'dead' AND voided_at IS NOT NULL`).get() as { n: number }).n;
+    return (this.stmt(`SELECT count(*) AS n FROM outbox WHERE state = 'dead' AND voided_at IS NOT NULL`).get() as { n: number }).n;
   }
 
   audit(e: { at: number; event: string; outboxId?: number; station?: string; who?: string | null; detail?: string }): void {
-    this.outbox
-      .connection()
-      .prepare('INSERT INTO audit (at, event, outbox_id, station, who, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(e.at, e.event, e.outboxId ?? null, e.station ?? null, e.who ?? null, e.detail ?? null);
+    this.stmt('INSERT INTO audit (at, event, outbox_id, station, who, detail) VALUES (?, ?, ?, ?, ?, ?)').run(
+      e.at, e.event, e.outboxId ?? null, e.station ?? null, e.who ?? null, e.detail ?? null,
+    );
   }
 
   auditLog(outboxId: number): { at: number; event: string; who: string | null; detail: string | null }[] {
-    return this.outbox.connection().prepare('SELECT at, event, who, detail FROM audit WHERE outbox_id = ? ORDER BY id').all(outboxId) as {
+    return this.stmt('SELECT at, event, who, detail FROM audit WHERE outbox_id = ? ORDER BY id').all(outboxId) as {
       at: number;
       event: string;
       who: string | null;
@@ -128,14 +140,12 @@ export class TraceStore {
   }
 
   rawReadings(outboxId: number): RawReadingRecord[] {
-    return this.outbox
-      .connection()
-      .prepare('SELECT property, device, value, unit, raw, at FROM raw_readings WHERE outbox_id = ? ORDER BY rowid')
-      .all(outboxId) as RawReadingRecord[];
+    const sql = 'SELECT property, device, value, unit, raw, at FROM raw_readings WHERE outbox_id = ? ORDER BY rowid';
+    return this.stmt(sql).all(outboxId) as RawReadingRecord[];
   }
 
   /** For the queue's housekeeper: deletes raw readings past their retention; returns how many. */
   pruneRawReadings(now: number): number {
-    return this.outbox.connection().prepare('DELETE FROM raw_readings WHERE keep_until <= ?').run(now).changes;
+    return this.stmt('DELETE FROM raw_readings WHERE keep_until <= ?').run(now).changes;
   }
 }
