@@ -7,14 +7,20 @@
 // tty, as they would be in a USB-serial adapter's. Also reported: from our write into the relay's pipe (the
 // relay's own hop included: a property of the rig, not of the daemon), and from the decoded reading (the
 // daemon's share after framing). The first WARMUP scans (JIT, first connections) are not counted.
+// Baseline: the floor this rig and disk allow, measured after the daemon's samples in the same way: the same line
+// through another relay into a serialport this process opens, committed as one row on a bare openDatabase
+// connection in the same directory (no framing, no station, no uploads).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
 import { configSchema } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { openPty, type PtyPair } from '../devices/pty.js';
 import { ScannerSimulator } from '../devices/scanner/simulator.js';
 import { DigimaticSimulator } from '../devices/mitutoyo/simulator.js';
 import { silentLogger } from '../ops/logger.js';
+import { openDatabase } from '../queue/db.js';
 import type { Station, StationSnapshot } from '../station/station.js';
 import { waitFor, pause } from '../demo/wait.js';
 import { spawnStandin } from './fixtures.js';
@@ -33,6 +39,8 @@ export interface LatencyResult {
   writeToSaved: Distribution;
   /** The daemon's share after framing: from the gauge device emitting the decoded reading to the committed row. */
   readingToSaved: Distribution;
+  /** Baseline: wire to a bare one-row commit, through serialport on the same kind of PTY, no daemon. */
+  barePipeline: Distribution;
 }
 
 const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
@@ -41,6 +49,8 @@ const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50),
 export const WARMUP = 20;
 
 const now = (): bigint => process.hrtime.bigint();
+/** The bench's operator pause after sample i: 5 to 23 ms, so saves meet the uploader at every phase of its cycle. */
+const operatorPause = (i: number): Promise<void> => pause(5 + ((i + WARMUP) % 7) * 3);
 const msBetween = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
 
 /** Resolves with the time (process.hrtime) of the first snapshot `match` accepts. */
@@ -114,17 +124,55 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
       const readAt = await reading;
       const wireAt = await onWire;
       // An operator's pause; the uploader sends the row meanwhile, sometimes while the next reading arrives.
-      await pause(5 + ((i + WARMUP) % 7) * 3);
+      await operatorPause(i);
       if (i < 0) continue;
       wire.push(msBetween(wireAt, savedAt));
       written.push(msBetween(start, savedAt));
       inside.push(msBetween(readAt, savedAt));
     }
     await waitFor('uploads to finish', () => d.outbox.counts().pending === 0, 30_000);
-    return { scanToSaved: distribution(wire), writeToSaved: distribution(written), readingToSaved: distribution(inside) };
+    const barePipeline = await benchBarePipeline(dir, opts.samples);
+    return { scanToSaved: distribution(wire), writeToSaved: distribution(written), readingToSaved: distribution(inside), barePipeline };
   } finally {
     await daemon?.stop();
     await Promise.all(ptys.map((p) => p.close()));
     await standin.stop();
+  }
+}
+
+/** The baseline: PTY relay -> serialport -> one-row commit on a bare connection, timed from the wire like the daemon. */
+async function benchBarePipeline(dir: string, samples: number): Promise<Distribution> {
+  const pty = await openPty({ writeTimes: true });
+  const port = new SerialPortStream({ binding: autoDetect(), path: pty.path, baudRate: 9600, autoOpen: false });
+  const db = openDatabase(join(dir, 'latency-bare.db'));
+  try {
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    db.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO rows (body) VALUES (?)');
+    const ms: number[] = [];
+    for (let i = -WARMUP; i < samples; i++) {
+      const line = `01A+0005.${String(500 + (((i % 400) + 400) % 400))}\r`;
+      let received = '';
+      const committed = new Promise<bigint>((resolve) => {
+        const onData = (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (!received.includes('\r')) return;
+          port.off('data', onData);
+          insert.run(received);
+          resolve(now());
+        };
+        port.on('data', onData);
+      });
+      const onWire = new Promise<bigint>((resolve) => pty.once('wrote', resolve));
+      pty.write(line);
+      const [wireAt, committedAt] = await Promise.all([onWire, committed]);
+      await operatorPause(i);
+      if (i >= 0) ms.push(msBetween(wireAt, committedAt));
+    }
+    return distribution(ms);
+  } finally {
+    db.close();
+    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await pty.close();
   }
 }
