@@ -426,7 +426,11 @@ export class Uploader {
       return;
     }
     if (verdict.kind === 'delivered') {
-      outbox.recordDelivered(row.id, at, { ...verdict.outcome, serverId: verdict.serverId });
+      // A 2xx body is our measurement echoed with its id (or, after a lookup, the list that held it): the id is
+      // kept, the echo is not (it would double what each delivered row leaves in the outbox, and what each
+      // commit writes). An answer without a readable id is kept whole, to show what came back.
+      const detail = verdict.serverId === null ? verdict.outcome.detail : null;
+      outbox.recordDelivered(row.id, at, { ...verdict.outcome, detail, serverId: verdict.serverId });
       this.breaker.success();
       this.answered();
       const fields = { ...ctx, status, serverId: verdict.serverId, correlationId };

@@ -20,6 +20,26 @@ describe('Uploader against the stand-in', () => {
     expect(uploader.state()).toMatchObject({ mode: 'running', detail: null });
   });
 
+  it('keeps the body of a 2xx only when no measurement id could be read from it', async () => {
+    const { clock, outbox, uploader, save } = await setup();
+    save('m1');
+    uploader.start();
+    await until(clock, () => outbox.rows[0]!.state === 'delivered');
+    // The echo of our own body is not kept: the id is (server_id).
+    expect(outbox.rows[0]!.history.at(-1)!.outcome).toMatchObject({ status: 201, detail: null });
+
+    const odd = createServer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => odd.close(() => r())));
+    const other = await setup({ baseUrl: `http://127.0.0.1:${(odd.address() as AddressInfo).port}` });
+    other.save('m2');
+    other.uploader.start();
+    await until(other.clock, () => other.outbox.rows[0]!.state === 'delivered');
+    expect(other.outbox.rows[0]!.serverId).toBeNull();
+    expect(other.outbox.rows[0]!.history.at(-1)!.outcome).toMatchObject({ status: 201, detail: '{"ok":true}' });
+    expect(other.events('upload.ok')).toEqual([expect.objectContaining({ level: 40, serverId: null })]);
+  });
+
   it('commits the attempt before the POST leaves', async () => {
     const { standin, clock, uploader, save } = await setup();
     const row = save('m1');
