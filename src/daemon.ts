@@ -158,7 +158,9 @@ export class Daemon {
   /** Stops taking new work, lets in-flight uploads end, closes the database. Safe to call twice. */
   async stop(graceMs = this.opts.config.api.shutdown_grace_ms): Promise<void> {
     const { logger } = this.opts;
-    if (this.started) logger.info({ event: 'daemon.stopping' }, 'stopping');
+    // A start that failed half way is undone here too, but that is not a stop: its error is the last word.
+    const wasStarted = this.started;
+    if (wasStarted) logger.info({ event: 'daemon.stopping' }, 'stopping');
     this.started = false;
     for (const station of this.stations.values()) station.stop();
     for (const device of [...this.devices.values()].reverse()) await device.stop().catch(() => undefined);
@@ -168,7 +170,7 @@ export class Daemon {
     this.outbox.close();
     this.lock?.release();
     this.lock = undefined;
-    logger.info({ event: 'daemon.stopped' }, 'stopped');
+    if (wasStarted) logger.info({ event: 'daemon.stopped' }, 'stopped');
   }
 
   /** A trivial query: throws when the outbox database does not answer (closed, I/O error, locked up). */

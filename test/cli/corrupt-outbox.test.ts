@@ -88,6 +88,9 @@ describe('run on a damaged outbox', () => {
     expect(fatal).toEqual([expect.objectContaining({ event: 'outbox.corrupt', path: db, detail: 'file is not a database' })]);
     expect(fatal[0]!.msg).toContain(`the outbox ${db} is damaged (file is not a database); refusing to start on it`);
     expect(fatal[0]!.msg).toContain('docs/operations.md');
+    // The refusal is the last word: a start that failed is not logged as a stop.
+    expect(lines.at(-1)).toMatchObject({ event: 'outbox.corrupt' });
+    expect(lines.some((l) => l.event === 'daemon.stopped' || l.event === 'daemon.stopping')).toBe(false);
     expect(lines.some((l) => l.event === 'daemon.ready')).toBe(false);
     expect(readFileSync(db)).toEqual(garbage);
     expect(existsSync(join(db, '..', LOCK_FILE))).toBe(false);
