@@ -5,6 +5,11 @@ export interface Migration {
   /** The user_version the database has after this migration. */
   version: number;
   description: string;
+  /**
+   * The step drops and recreates a table that others reference (SQLite's documented way to change a table's
+   * definition): it runs with foreign keys off, and every reference is checked before it commits.
+   */
+  rebuildsTables?: boolean;
   up(db: Db): void;
 }
 
@@ -128,6 +133,53 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'outbox ids without AUTOINCREMENT: a save writes one page fewer; ids are still never reused',
+    rebuildsTables: true,
+    up(db) {
+      // AUTOINCREMENT rewrites its sqlite_sequence row on every insert: one more page in every save's commit.
+      // It is kept only so ids are never reused (old log lines, audit entries), which matters only when the
+      // newest row is deleted (purge, or pruning after a long idle spell). outbox_id_floor keeps that promise
+      // instead: it holds the highest id ever deleted (a trigger), and Outbox.save takes max(id, floor) + 1,
+      // so the floor is written by deletions, never by saves. Columns as migrations 1, 2 and 4 left them.
+      const columns = `id, cell_instance_id, name, body, station, created_at, state, attempts, next_attempt_at, last_error,
+        server_id, finished_at, last_status, dead_reason, attempts_at_requeue, cell_name, voided_at, voided_by`;
+      db.exec(`
+        CREATE TABLE outbox_v6 (
+          id                  INTEGER PRIMARY KEY,
+          cell_instance_id    TEXT    NOT NULL,
+          name                TEXT    NOT NULL UNIQUE,
+          body                TEXT    NOT NULL,
+          station             TEXT    NOT NULL,
+          created_at          INTEGER NOT NULL,
+          state               TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+          attempts            INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at     INTEGER NOT NULL,
+          last_error          TEXT,
+          server_id           TEXT,
+          finished_at         INTEGER,
+          last_status         INTEGER,
+          dead_reason         TEXT,
+          attempts_at_requeue INTEGER NOT NULL DEFAULT 0,
+          cell_name           TEXT,
+          voided_at           INTEGER,
+          voided_by           TEXT
+        );
+        INSERT INTO outbox_v6 (${columns}) SELECT ${columns} FROM outbox;
+        CREATE TABLE outbox_id_floor (floor INTEGER NOT NULL);
+        INSERT INTO outbox_id_floor (floor)
+          SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), coalesce((SELECT max(id) FROM outbox), 0));
+        DELETE FROM sqlite_sequence WHERE name = 'outbox';
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v6 RENAME TO outbox;
+        CREATE INDEX outbox_queue ON outbox (state, id, next_attempt_at, length(CAST(body AS BLOB)));
+        CREATE INDEX outbox_delivered_finished ON outbox (finished_at) WHERE state = 'delivered';
+        CREATE TRIGGER outbox_keep_id_floor AFTER DELETE ON outbox WHEN old.id > (SELECT floor FROM outbox_id_floor)
+          BEGIN UPDATE outbox_id_floor SET floor = old.id; END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -165,14 +217,31 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const from = schemaVersion(db);
   if (from > target) throw tooNew(db, from, target);
   for (const m of migrations) {
-    db.transaction(() => {
+    const step = db.transaction(() => {
       const current = schemaVersion(db);
       if (current >= m.version) return;
       m.up(db);
+      if (m.rebuildsTables) {
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`migration ${m.version} would break ${broken.length} reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+      }
       db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    });
+    if (m.rebuildsTables) withoutForeignKeys(db, () => step.immediate());
+    else step.immediate();
   }
   return { from, to: schemaVersion(db) };
+}
+
+/** PRAGMA foreign_keys is a no-op inside a transaction, so it is switched around one. */
+function withoutForeignKeys(db: Db, fn: () => void): void {
+  const was = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    fn();
+  } finally {
+    db.pragma(`foreign_keys = ${was ? 'ON' : 'OFF'}`);
+  }
 }
 
 /** For read-only connections, which cannot migrate: the schema must be exactly what this code knows. */

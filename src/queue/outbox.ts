@@ -151,9 +151,11 @@ function sqliteCode(err: unknown): string {
 
 function prepareStatements(db: Db) {
   return {
+    // Never a reused id: above every id in the table and every id ever deleted (migration 6).
     insert: db.prepare(
-      `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at)
-       VALUES (@cellInstanceId, @name, @body, @station, @createdAt, @createdAt)`,
+      `INSERT INTO outbox (id, cell_instance_id, name, body, station, created_at, next_attempt_at)
+       VALUES ((SELECT max(coalesce((SELECT max(id) FROM outbox), 0), floor) + 1 FROM outbox_id_floor),
+               @cellInstanceId, @name, @body, @station, @createdAt, @createdAt)`,
     ),
     byName: db.prepare('SELECT id, state FROM outbox WHERE name = ?'),
     due: db.prepare(DUE_SQL),

@@ -74,6 +74,22 @@ describe('OutboxAdmin.purge and pruneDelivered', () => {
     outbox.close();
   });
 
+  it('never hands out an id again, even after the newest rows were purged or pruned', () => {
+    const { outbox } = fresh();
+    rowIn(outbox, 1, 'delivered', T0);
+    const newest = rowIn(outbox, 2, 'dead', T0);
+    expect(outbox.admin().purge('dead')).toBe(1);
+    expect(outbox.save(measurement(3, T0)).id).toBe(newest.id + 1);
+    // Everything gone (a long idle spell past the retention): the ids still go on.
+    rowIn(outbox, 4, 'delivered', T0);
+    outbox.admin().purge('dead');
+    outbox.connection().exec(`UPDATE outbox SET state = 'delivered', finished_at = ${T0}`);
+    expect(outbox.admin().pruneDelivered(T0 + 1)).toBe(3);
+    expect(outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0 });
+    expect(outbox.save(measurement(5, T0)).id).toBe(newest.id + 3);
+    outbox.close();
+  });
+
   it('prunes only delivered rows finished before the cutoff, in batches, keeping dead and pending of any age', () => {
     const { outbox, path } = fresh();
     rowIn(outbox, 1, 'pending', T0);

@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/queue/db.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, SchemaVersionError, schemaVersion } from '../../src/queue/migrations.js';
 import { Outbox } from '../../src/queue/outbox.js';
 import { silentLogger } from '../../src/ops/logger.js';
-import { openOutbox, tempDir } from './helpers.js';
+import { measurement, openOutbox, tempDir } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -99,6 +99,40 @@ describe('outbox migrations', () => {
     outbox.close();
   });
 
+  it('rebuilds a v5 outbox without AUTOINCREMENT: rows, attempts, raw readings and references intact, no id reused', () => {
+    const path = join(tempDir(), 'outbox.db');
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 5));
+    const insert = db.prepare(
+      `INSERT INTO outbox (cell_instance_id, name, body, station, created_at, next_attempt_at, state, attempts)
+       VALUES ('cell', ?, ?, 'bench1', ?, ?, ?, ?)`,
+    );
+    insert.run('bench1-A', '{"a":"é"}', T0, T0, 'pending', 1);
+    insert.run('bench1-B', '{"b":2}', T0 + 1, T0 + 1, 'dead', 0);
+    insert.run('bench1-C', '{"c":3}', T0 + 2, T0 + 2, 'pending', 0);
+    db.prepare('INSERT INTO attempts (outbox_id, attempt, started_at) VALUES (1, 1, ?)').run(T0);
+    db.prepare(`INSERT INTO raw_readings VALUES (1, 'mass', 'balance1', '12.5', 'g', 'S S 12.5 g', ?, ?)`).run(T0, T0 + 1_000);
+    // The newest row deleted: AUTOINCREMENT remembers 3, the table's max id is 2.
+    db.exec('DELETE FROM outbox WHERE id = 3');
+    db.close();
+
+    const { outbox } = openOutbox(path, new FakeClock(T0));
+    const conn = outbox.connection();
+    expect(schemaVersion(conn)).toBe(SCHEMA_VERSION);
+    expect((conn.prepare(`SELECT sql FROM sqlite_master WHERE name = 'outbox'`).get() as { sql: string }).sql).not.toMatch(/AUTOINCREMENT/i);
+    expect(conn.prepare(`SELECT * FROM sqlite_sequence WHERE name = 'outbox'`).all()).toEqual([]);
+    expect(outbox.get(1)).toMatchObject({ name: 'bench1-A', body: '{"a":"é"}', state: 'pending', attempts: 1, outcomeUnknown: true });
+    expect(outbox.get(1)!.attemptLog).toEqual([expect.objectContaining({ attempt: 1, startedAt: T0, finishedAt: null })]);
+    expect(outbox.get(2)).toMatchObject({ name: 'bench1-B', state: 'dead' });
+    expect(conn.prepare('SELECT outbox_id, raw FROM raw_readings').all()).toEqual([{ outbox_id: 1, raw: 'S S 12.5 g' }]);
+    // References still hold and are still enforced.
+    expect(conn.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(conn.pragma('foreign_key_check')).toEqual([]);
+    expect(() => conn.exec('DELETE FROM outbox WHERE id = 1')).toThrow(/FOREIGN KEY/);
+    expect(outbox.save(measurement(4, T0)).id).toBe(4);
+    outbox.close();
+  });
+
   it('applies each step once: migrating an up-to-date database changes nothing', () => {
     const path = join(tempDir(), 'outbox.db');
     const db = openDatabase(path);
@@ -117,6 +151,23 @@ describe('outbox migrations', () => {
     expect(() => migrate(db, broken)).toThrow(/no such table: missing/);
     expect(schemaVersion(db)).toBe(1);
     expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra'`).get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('rolls back a table rebuild that would leave a dangling reference, and turns foreign keys back on', () => {
+    const path = join(tempDir(), 'outbox.db');
+    buildV1(path);
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare('INSERT INTO attempts (outbox_id, attempt, started_at) VALUES (2, 1, ?)').run(T0);
+    const careless = [
+      ...MIGRATIONS.slice(0, 2),
+      { version: 3, description: 'drops a referenced row', rebuildsTables: true, up: (d: typeof db) => d.exec('DELETE FROM outbox WHERE id = 2') },
+    ];
+    expect(() => migrate(db, careless)).toThrow(/migration 3 would break 1 reference/);
+    expect(schemaVersion(db)).toBe(2);
+    expect(db.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 2 });
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
   });
 
