@@ -18,7 +18,7 @@ import { configSchema } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { openPty, type PtyPair } from '../devices/pty.js';
 import { ScannerSimulator } from '../devices/scanner/simulator.js';
-import { DigimaticSimulator } from '../devices/mitutoyo/simulator.js';
+import { DigimaticSimulator, digimaticLine } from '../devices/mitutoyo/simulator.js';
 import { silentLogger } from '../ops/logger.js';
 import { openDatabase } from '../queue/db.js';
 import type { Station, StationSnapshot } from '../station/station.js';
@@ -151,7 +151,7 @@ async function benchBarePipeline(dir: string, samples: number): Promise<Distribu
     const insert = db.prepare('INSERT INTO rows (body) VALUES (?)');
     const ms: number[] = [];
     for (let i = -WARMUP; i < samples; i++) {
-      const line = `01A+0005.${String(500 + (((i % 400) + 400) % 400))}\r`;
+      const line = `${digimaticLine(`5.${String(500 + (i % 400))}`)}\r`;
       let received = '';
       const committed = new Promise<bigint>((resolve) => {
         const onData = (chunk: Buffer) => {
