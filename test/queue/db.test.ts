@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatabaseSettingsError, openDatabase, SYNCHRONOUS_FULL } from '../../src/queue/db.js';
+import { DatabaseSettingsError, openDatabase, PAGE_CACHE_KIB, SYNCHRONOUS_FULL } from '../../src/queue/db.js';
 import { openOutbox, tempDir } from './helpers.js';
 
 function pragmas(db: Database.Database) {
@@ -10,6 +10,7 @@ function pragmas(db: Database.Database) {
     synchronous: db.pragma('synchronous', { simple: true }),
     foreignKeys: db.pragma('foreign_keys', { simple: true }),
     busyTimeout: db.pragma('busy_timeout', { simple: true }),
+    cacheSize: db.pragma('cache_size', { simple: true }),
   };
 }
 
@@ -17,7 +18,7 @@ describe('openDatabase', () => {
   it('creates the parent directory and sets WAL + synchronous=FULL on a fresh file', () => {
     const path = join(tempDir(), 'nested', 'state', 'outbox.db');
     const db = openDatabase(path);
-    expect(pragmas(db)).toEqual({ journal: 'wal', synchronous: SYNCHRONOUS_FULL, foreignKeys: 1, busyTimeout: 5000 });
+    expect(pragmas(db)).toEqual({ journal: 'wal', synchronous: SYNCHRONOUS_FULL, foreignKeys: 1, busyTimeout: 5000, cacheSize: -PAGE_CACHE_KIB });
     db.close();
   });
 
@@ -26,8 +27,8 @@ describe('openDatabase', () => {
     const { outbox } = openOutbox(path); // the daemon's connection, holding the file open
     const cliWrite = openDatabase(path, { busyTimeoutMs: 250 });
     const cliRead = openDatabase(path, { readonly: true });
-    expect(pragmas(cliWrite)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 250 });
-    expect(pragmas(cliRead)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 5000 });
+    expect(pragmas(cliWrite)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 250, cacheSize: -PAGE_CACHE_KIB });
+    expect(pragmas(cliRead)).toEqual({ journal: 'wal', synchronous: 2, foreignKeys: 1, busyTimeout: 5000, cacheSize: -PAGE_CACHE_KIB });
     cliWrite.close();
     cliRead.close();
     outbox.close();
