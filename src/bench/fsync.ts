@@ -7,9 +7,8 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../queue/db.js';
-import type { Distribution } from './latency.js';
 import { benchMeasurement } from './fixtures.js';
-import { percentile } from './stats.js';
+import { distribution, type Distribution } from './stats.js';
 import { pause } from '../demo/wait.js';
 
 export interface FsyncResult {
@@ -17,8 +16,6 @@ export interface FsyncResult {
   commit: Distribution;
   spacedCommit: Distribution;
 }
-
-const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
 
 export async function benchFsync(dir: string, samples: number): Promise<FsyncResult> {
   const fd = openSync(join(dir, 'fsync.bin'), 'w');

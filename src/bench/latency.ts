@@ -24,13 +24,7 @@ import { openDatabase } from '../queue/db.js';
 import type { Station, StationSnapshot } from '../station/station.js';
 import { waitFor, pause } from '../demo/wait.js';
 import { spawnStandin } from './fixtures.js';
-import { percentile } from './stats.js';
-
-export interface Distribution {
-  p50: number;
-  p99: number;
-  samples: number;
-}
+import { distribution, type Distribution } from './stats.js';
 
 export interface LatencyResult {
   /** From the last byte of the gauge line on the wire (written into the PTY master) to the committed row. */
@@ -42,8 +36,6 @@ export interface LatencyResult {
   /** Baseline: wire to a bare one-row commit, through serialport on the same kind of PTY, no daemon. */
   barePipeline: Distribution;
 }
-
-const distribution = (ms: number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
 
 /** Scans made before the measured ones and not counted: the first ones pay for JIT compilation and first connections. */
 export const WARMUP = 20;

@@ -1,4 +1,4 @@
-// Small statistics for the benchmarks: nearest-rank percentiles and the median of repeated runs.
+// Small statistics for the benchmarks: nearest-rank percentiles, latency distributions and the median of repeated runs.
 
 /** Nearest-rank percentile (p in 0..100) of unsorted samples. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -9,6 +9,15 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 export const median = (samples: readonly number[]): number => percentile(samples, 50);
+
+/** A latency figure: p50 and p99 of `samples` timings, in ms. */
+export interface Distribution {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+export const distribution = (ms: readonly number[]): Distribution => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length });
 
 /** Milliseconds since `start` (a performance.now() value). */
 export const since = (start: number): number => performance.now() - start;
