@@ -22,6 +22,7 @@ import { DigimaticSimulator, digimaticLine } from '../devices/mitutoyo/simulator
 import { silentLogger } from '../ops/logger.js';
 import { openDatabase } from '../queue/db.js';
 import type { Station, StationSnapshot } from '../station/station.js';
+import { gaugeOnlyBench } from '../demo/bench-rig.js';
 import { waitFor, pause } from '../demo/wait.js';
 import { spawnStandin } from './fixtures.js';
 import { distribution, type Distribution } from './stats.js';
@@ -75,18 +76,7 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
       api: { base_url: standin.url, concurrency: 2 },
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'error' },
-      devices: {
-        scanner1: { kind: 'scanner', port: { path: scannerPty!.path } },
-        gauge1: { kind: 'mitutoyo', port: { path: gaugePty!.path }, unit: 'mm' },
-      },
-      stations: {
-        bench1: {
-          scanner: 'scanner1',
-          cell_pattern: '^CELL-[0-9]{4}$',
-          properties: { thickness: { device: 'gauge1', unit: 'mm' } },
-          cell_id: { mode: 'id', verify_online: false },
-        },
-      },
+      ...gaugeOnlyBench(scannerPty!.path, gaugePty!.path),
     });
     daemon = new Daemon({ config, configPath: '(bench)', apiKey, logger: silentLogger() });
     await daemon.start();

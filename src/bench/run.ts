@@ -18,7 +18,7 @@ import { median } from './stats.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results.md', import.meta.url));
 
-const FULL = { saveRounds: 3, saveRoundMs: 1_500, fsyncs: 1_000, latencySamples: 300, drainRows: 10_000, drainRounds: 3, concurrencies: [1, 2], backlogRows: 100_000, backlogRuns: 3, holdMs: 3_000, coldRestart: true };
+const FULL = { saveRounds: 3, saveRoundMs: 1_500, fsyncs: 1_000, latencySamples: 1_000, drainRows: 10_000, drainRounds: 3, concurrencies: [1, 2], backlogRows: 100_000, backlogRuns: 3, holdMs: 3_000, coldRestart: true };
 /** A smoke run of the harness (figures not meaningful; results.md is not written). */
 const QUICK = { saveRounds: 1, saveRoundMs: 300, fsyncs: 50, latencySamples: 30, drainRows: 500, drainRounds: 1, concurrencies: [1, 2], backlogRows: 5_000, backlogRuns: 1, holdMs: 500, coldRestart: false };
 

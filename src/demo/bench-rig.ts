@@ -17,6 +17,27 @@ export const DEMO_CELLS: StandinCell[] = Array.from({ length: 9_999 }, (_, i) =>
   return { id: `CELL-${n}`, name: `SN${n}`, cell_specification_id: 'spec-demo-21700' };
 });
 
+/**
+ * The smallest bench: a scanner and a Digimatic gauge measuring thickness, cell ids taken as scanned (no lookup).
+ * The crash test and the latency benchmark run on it.
+ */
+export function gaugeOnlyBench(scannerPath: string, gaugePath: string): Pick<ConfigInput, 'devices' | 'stations'> {
+  return {
+    devices: {
+      scanner1: { kind: 'scanner', port: { path: scannerPath } },
+      gauge1: { kind: 'mitutoyo', port: { path: gaugePath }, unit: 'mm' },
+    },
+    stations: {
+      bench1: {
+        scanner: 'scanner1',
+        cell_pattern: '^CELL-[0-9]{4}$',
+        properties: { thickness: { device: 'gauge1', unit: 'mm' } },
+        cell_id: { mode: 'id', verify_online: false },
+      },
+    },
+  };
+}
+
 export interface BenchRig {
   dir: string;
   apiKey: string;

@@ -4,7 +4,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../ops/logger.js';
-import { openDatabase, type Db } from './db.js';
+import { immediate, openDatabase, type Db } from './db.js';
 import { schemaVersion } from './migrations.js';
 import { SELECT_ROW, OutboxStateError, toRecord, type RowColumns } from './outbox.js';
 import type { OutboxRecord, OutboxRecordWithAttempts, RowState } from './types.js';
@@ -125,28 +125,26 @@ export class OutboxAdmin {
       throw new BadEditError('nothing to change: give a new body and/or a new cell id');
     }
     const at = this.deps.clock.now();
-    const edit = this.db
-      .transaction((): EditRecord => {
-        const row = this.st.row.get(id) as
-          | { name: string; state: RowState; cell_instance_id: string; body: string }
-          | undefined;
-        if (!row) throw new OutboxStateError(`no outbox row ${id}`);
-        if (row.state !== 'dead') throw new OutboxStateError(`row ${id} is ${row.state}; only dead rows can be edited`);
-        const newBody = change.body === undefined ? row.body : checkedBody(change.body, row.name);
-        const newCell = change.cellInstanceId ?? row.cell_instance_id;
-        if (newCell.trim() === '') throw new BadEditError('the cell id cannot be empty');
-        const record: EditRecord = {
-          editedAt: at,
-          oldCellInstanceId: row.cell_instance_id,
-          newCellInstanceId: newCell,
-          oldBody: row.body,
-          newBody,
-        };
-        this.st.insertEdit.run({ id, at, oldCell: row.cell_instance_id, newCell, oldBody: row.body, newBody });
-        this.st.applyEdit.run({ id, newBody, newCell });
-        return record;
-      })
-      .immediate();
+    const edit = immediate(this.db, (): EditRecord => {
+      const row = this.st.row.get(id) as
+        | { name: string; state: RowState; cell_instance_id: string; body: string }
+        | undefined;
+      if (!row) throw new OutboxStateError(`no outbox row ${id}`);
+      if (row.state !== 'dead') throw new OutboxStateError(`row ${id} is ${row.state}; only dead rows can be edited`);
+      const newBody = change.body === undefined ? row.body : checkedBody(change.body, row.name);
+      const newCell = change.cellInstanceId ?? row.cell_instance_id;
+      if (newCell.trim() === '') throw new BadEditError('the cell id cannot be empty');
+      const record: EditRecord = {
+        editedAt: at,
+        oldCellInstanceId: row.cell_instance_id,
+        newCellInstanceId: newCell,
+        oldBody: row.body,
+        newBody,
+      };
+      this.st.insertEdit.run({ id, at, oldCell: row.cell_instance_id, newCell, oldBody: row.body, newBody });
+      this.st.applyEdit.run({ id, newBody, newCell });
+      return record;
+    });
     this.deps.logger.info(
       { event: 'outbox.edited', id, oldCell: edit.oldCellInstanceId, newCell: edit.newCellInstanceId, oldBody: edit.oldBody },
       `dead row ${id} edited`,
@@ -210,17 +208,15 @@ export class OutboxAdmin {
   private deleteBatches(state: FinishedState, nextIds: () => { id: number }[]): number {
     let total = 0;
     for (;;) {
-      const n = this.db
-        .transaction(() => {
-          let deleted = 0;
-          for (const { id } of nextIds()) {
-            this.st.deleteAttempts.run(id);
-            this.st.deleteEdits.run(id);
-            deleted += this.st.deleteRow.run(id, state).changes;
-          }
-          return deleted;
-        })
-        .immediate();
+      const n = immediate(this.db, () => {
+        let deleted = 0;
+        for (const { id } of nextIds()) {
+          this.st.deleteAttempts.run(id);
+          this.st.deleteEdits.run(id);
+          deleted += this.st.deleteRow.run(id, state).changes;
+        }
+        return deleted;
+      });
       total += n;
       if (n < DELETE_BATCH) return total;
     }

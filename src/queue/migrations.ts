@@ -1,5 +1,5 @@
 // Outbox schema, versioned with PRAGMA user_version. Migrations only ever append: never edit a shipped one.
-import type { Db } from './db.js';
+import { immediate, type Db } from './db.js';
 
 export interface Migration {
   /** The user_version the database has after this migration. */
@@ -217,18 +217,19 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const from = schemaVersion(db);
   if (from > target) throw tooNew(db, from, target);
   for (const m of migrations) {
-    const step = db.transaction(() => {
-      const current = schemaVersion(db);
-      if (current >= m.version) return;
-      m.up(db);
-      if (m.rebuildsTables) {
-        const broken = db.pragma('foreign_key_check') as unknown[];
-        if (broken.length > 0) throw new Error(`migration ${m.version} would break ${broken.length} reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
-      }
-      db.pragma(`user_version = ${m.version}`);
-    });
-    if (m.rebuildsTables) withoutForeignKeys(db, () => step.immediate());
-    else step.immediate();
+    const step = () =>
+      immediate(db, () => {
+        const current = schemaVersion(db);
+        if (current >= m.version) return;
+        m.up(db);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${m.version} would break ${broken.length} reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      });
+    if (m.rebuildsTables) withoutForeignKeys(db, step);
+    else step();
   }
   return { from, to: schemaVersion(db) };
 }

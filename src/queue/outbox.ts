@@ -2,7 +2,7 @@
 // Rows leave 'pending' only through recordDelivered (2xx or found on the server) or recordDead (kept, re-queueable).
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../ops/logger.js';
-import { openDatabase, type Db } from './db.js';
+import { immediate, openDatabase, type Db } from './db.js';
 import { assertCurrentSchema, migrate, schemaVersion } from './migrations.js';
 import { OutboxAdmin } from './admin.js';
 import type {
@@ -439,7 +439,7 @@ export class Outbox {
   private write<T>(fn: () => T): T {
     const db = this.db as Db;
     if (db.inTransaction) return fn();
-    const result = db.transaction(fn).immediate();
+    const result = immediate(db, fn);
     this.commitsSinceCheckpoint++;
     return result;
   }

@@ -2,7 +2,7 @@
 // readings behind a measurement (for raw_retention_days), the scanned name of a cell not yet resolved to an id,
 // and voids with their audit trail. Tables come from migration 4 in src/queue/migrations.ts.
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../queue/db.js';
+import { immediate, type Db } from '../queue/db.js';
 import type { NewMeasurement, RowState } from '../queue/types.js';
 
 export interface RawReadingRecord {
@@ -61,18 +61,16 @@ export class TraceStore {
   /** Saves the row and its trace in one transaction: both are committed, or neither. */
   save(m: NewMeasurement, trace: MeasurementTrace): { id: number } {
     const db = this.outbox.connection();
-    return db
-      .transaction(() => {
-        const saved = this.outbox.save(m);
-        if (trace.cellName !== null) this.stmt('UPDATE outbox SET cell_name = ? WHERE id = ?').run(trace.cellName, saved.id);
-        const insert = this.stmt(
-          `INSERT INTO raw_readings (outbox_id, property, device, value, unit, raw, at, keep_until)
-           VALUES (@id, @property, @device, @value, @unit, @raw, @at, @keepUntil)`,
-        );
-        for (const r of trace.raw) insert.run({ ...r, id: saved.id, keepUntil: trace.keepUntil });
-        return saved;
-      })
-      .immediate();
+    return immediate(db, () => {
+      const saved = this.outbox.save(m);
+      if (trace.cellName !== null) this.stmt('UPDATE outbox SET cell_name = ? WHERE id = ?').run(trace.cellName, saved.id);
+      const insert = this.stmt(
+        `INSERT INTO raw_readings (outbox_id, property, device, value, unit, raw, at, keep_until)
+         VALUES (@id, @property, @device, @value, @unit, @raw, @at, @keepUntil)`,
+      );
+      for (const r of trace.raw) insert.run({ ...r, id: saved.id, keepUntil: trace.keepUntil });
+      return saved;
+    });
   }
 
   /** The scanned name still waiting to be resolved, or null when the row carries a real cell instance id. */
@@ -84,12 +82,12 @@ export class TraceStore {
   /** Records the id a name resolved to; the uploader then posts to it. */
   resolveCell(id: number, cellInstanceId: string, at: number): void {
     const db = this.outbox.connection();
-    db.transaction(() => {
+    immediate(db, () => {
       const changed = this.stmt(
         `UPDATE outbox SET cell_instance_id = ?, cell_name = NULL WHERE id = ? AND cell_name IS NOT NULL AND state = 'pending'`,
       ).run(cellInstanceId, id).changes;
       if (changed === 1) this.audit({ at, event: 'cell.resolved', outboxId: id, detail: cellInstanceId });
-    }).immediate();
+    });
   }
 
   /**
@@ -99,24 +97,22 @@ export class TraceStore {
    */
   voidRow(id: number, who: string | null, at: number): VoidedRow {
     const db = this.outbox.connection();
-    return db
-      .transaction(() => {
-        const row = this.stmt(
-          `SELECT o.id, o.name, o.cell_instance_id, o.state, o.server_id, o.voided_at,
-                  EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = o.id AND a.attempt = o.attempts AND a.finished_at IS NULL) AS in_flight
-             FROM outbox o WHERE o.id = ?`,
-        ).get(id) as { id: number; name: string; cell_instance_id: string; state: RowState; server_id: string | null; voided_at: number | null; in_flight: 0 | 1 } | undefined;
-        if (!row) throw new VoidError(`no saved measurement ${id}`);
-        if (row.voided_at !== null) throw new VoidError(`${row.name} is already void`);
-        if (row.state === 'pending' && row.in_flight === 1) throw new VoidError(`${row.name} is being uploaded right now; scan void again in a moment`);
-        const reason = `voided by ${who ?? 'the operator'} at ${new Date(at).toISOString()}`;
-        if (row.state === 'pending')
-          this.stmt(`UPDATE outbox SET state = 'dead', dead_reason = ?, finished_at = ?, voided_at = ?, voided_by = ? WHERE id = ?`).run(reason, at, at, who, id);
-        else this.stmt('UPDATE outbox SET voided_at = ?, voided_by = ? WHERE id = ?').run(at, who, id);
-        this.audit({ at, event: 'measurement.voided', outboxId: id, who, detail: `${row.state}: ${reason}` });
-        return { id, name: row.name, cellInstanceId: row.cell_instance_id, previous: row.state, serverId: row.server_id };
-      })
-      .immediate();
+    return immediate(db, () => {
+      const row = this.stmt(
+        `SELECT o.id, o.name, o.cell_instance_id, o.state, o.server_id, o.voided_at,
+                EXISTS (SELECT 1 FROM attempts a WHERE a.outbox_id = o.id AND a.attempt = o.attempts AND a.finished_at IS NULL) AS in_flight
+           FROM outbox o WHERE o.id = ?`,
+      ).get(id) as { id: number; name: string; cell_instance_id: string; state: RowState; server_id: string | null; voided_at: number | null; in_flight: 0 | 1 } | undefined;
+      if (!row) throw new VoidError(`no saved measurement ${id}`);
+      if (row.voided_at !== null) throw new VoidError(`${row.name} is already void`);
+      if (row.state === 'pending' && row.in_flight === 1) throw new VoidError(`${row.name} is being uploaded right now; scan void again in a moment`);
+      const reason = `voided by ${who ?? 'the operator'} at ${new Date(at).toISOString()}`;
+      if (row.state === 'pending')
+        this.stmt(`UPDATE outbox SET state = 'dead', dead_reason = ?, finished_at = ?, voided_at = ?, voided_by = ? WHERE id = ?`).run(reason, at, at, who, id);
+      else this.stmt('UPDATE outbox SET voided_at = ?, voided_by = ? WHERE id = ?').run(at, who, id);
+      this.audit({ at, event: 'measurement.voided', outboxId: id, who, detail: `${row.state}: ${reason}` });
+      return { id, name: row.name, cellInstanceId: row.cell_instance_id, previous: row.state, serverId: row.server_id };
+    });
   }
 
   /** Rows voided before upload (dead on purpose, not failures): the status page counts them apart. */

@@ -12,6 +12,7 @@ import { openPty, type PtyPair } from '../../src/devices/pty.js';
 import { ScannerSimulator } from '../../src/devices/scanner/simulator.js';
 import { DigimaticSimulator } from '../../src/devices/mitutoyo/simulator.js';
 import { startStandin, type Standin } from '../../src/demo/standin/server.js';
+import { gaugeOnlyBench } from '../../src/demo/bench-rig.js';
 import { outboxPath } from '../../src/queue/db.js';
 import { CRASH_ENV } from '../../src/ops/crash-points.js';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -56,18 +57,7 @@ export async function startWorld(s: Pick<Scenario, 'faults'>): Promise<World> {
     },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
-    devices: {
-      scanner1: { kind: 'scanner', port: { path: scannerPty.path } },
-      gauge1: { kind: 'mitutoyo', port: { path: gaugePty.path }, unit: 'mm' },
-    },
-    stations: {
-      bench1: {
-        scanner: 'scanner1',
-        cell_pattern: '^CELL-[0-9]{4}$',
-        properties: { thickness: { device: 'gauge1', unit: 'mm' } },
-        cell_id: { mode: 'id', verify_online: false },
-      },
-    },
+    ...gaugeOnlyBench(scannerPty.path, gaugePty.path),
   };
   const configPath = join(dir, 'config.yaml');
   await writeFile(configPath, JSON.stringify(config, null, 2)); // JSON is YAML
