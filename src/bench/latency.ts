@@ -8,15 +8,15 @@
 // relay's own hop included: a property of the rig, not of the daemon), and from the decoded reading (the
 // daemon's share after framing). The first WARMUP scans (JIT, first connections) are not counted.
 // Baseline: the floor this rig and disk allow, measured after the daemon's samples in the same way: the same line
-// through another relay into a serialport this process opens, committed as one row on a bare openDatabase
-// connection in the same directory (no framing, no station, no uploads).
+// through another relay into a serialport this process opens with the daemon's binding (nativeBinding), committed
+// as one row on a bare openDatabase connection in the same directory (no framing, no station, no uploads).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import { configSchema } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { openPty, type PtyPair } from '../devices/pty.js';
+import { nativeBinding } from '../devices/transport/loop-read-binding.js';
 import { ScannerSimulator } from '../devices/scanner/simulator.js';
 import { DigimaticSimulator, digimaticLine } from '../devices/mitutoyo/simulator.js';
 import { silentLogger } from '../ops/logger.js';
@@ -125,7 +125,7 @@ export async function benchLatency(dir: string, opts: { samples: number }): Prom
 /** The baseline: PTY relay -> serialport -> one-row commit on a bare connection, timed from the wire like the daemon. */
 async function benchBarePipeline(dir: string, samples: number): Promise<Distribution> {
   const pty = await openPty({ writeTimes: true });
-  const port = new SerialPortStream({ binding: autoDetect(), path: pty.path, baudRate: 9600, autoOpen: false });
+  const port = new SerialPortStream({ binding: nativeBinding(), path: pty.path, baudRate: 9600, autoOpen: false });
   const db = openDatabase(join(dir, 'latency-bare.db'));
   try {
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));

@@ -5,9 +5,10 @@
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { SerialPortStream } from '@serialport/stream';
-import { autoDetect, type BindingInterface, type SetOptions } from '@serialport/bindings-cpp';
+import type { BindingInterface, SetOptions } from '@serialport/bindings-cpp';
 import type { TimerHandle, Timers } from '../../core/clock.js';
 import type { SerialPortConfig } from '../../config/schema.js';
+import { nativeBinding } from './loop-read-binding.js';
 import { portLabel, resolvePortPath } from './resolve-port.js';
 
 export interface ReconnectConfig {
@@ -19,7 +20,7 @@ export interface SerialTransportOptions {
   port: SerialPortConfig;
   reconnect: ReconnectConfig;
   timers: Timers;
-  /** Serial binding; defaults to the platform's native one. Tests pass @serialport/binding-mock. */
+  /** Serial binding; defaults to the platform's native one (nativeBinding). Tests pass @serialport/binding-mock. */
   binding?: BindingInterface;
   /** How often the opened device node is checked for existence (see watchPresence). */
   presenceCheckMs?: number;
@@ -92,7 +93,7 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
   private open(): void {
     this.retry = undefined;
     const attempt = ++this.opening;
-    const binding = this.opts.binding ?? autoDetect();
+    const binding = this.opts.binding ?? nativeBinding();
     const current = () => this.running && attempt === this.opening;
     resolvePortPath(this.opts.port, binding).then(
       (path) => current() && this.openPath(path, binding),
