@@ -80,8 +80,8 @@ const MAX_IDLE_MS = 60_000;
 const MIN_IDLE_MS = 100;
 // How many rows' attempts are committed ahead of their requests, at most (at least two per slot): one fsync covers
 // that many attempts and the outcomes that came back meanwhile. A crash leaves at most this many extra rows to look
-// up before re-sending (a GET each, well under a second). 256 rather than 64: draining at concurrency 2 the commit's
-// fsync was ~10 us of a row's ~280 us (measured with synchronous = OFF); 1024 gained nothing more.
+// up before re-sending (a GET each, well under a second). 256 rather than 64: draining at concurrency 2, a row took
+// 274 us instead of 282 (270 with no fsync at all); 1,024 gained nothing more (bench/README.md).
 export const READY_AHEAD = 256;
 /** Prefix of the attempt detail for a 401: the attempt is logged but says it was the key, not the row. */
 export const AUTH_DETAIL_PREFIX = 'auth: ';
