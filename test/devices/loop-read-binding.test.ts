@@ -10,6 +10,7 @@ import { SerialPortStream } from '@serialport/stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPty, type PtyPair } from '../../src/devices/pty.js';
 import { loopReadBinding } from '../../src/devices/transport/loop-read-binding.js';
+import { waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -25,25 +26,21 @@ async function openPort(binding = loopReadBinding(autoDetect())): Promise<{ pty:
   return { pty, port };
 }
 
-/** Bytes received on `port` until `until` is among them. */
+/** Bytes received on `port` until `until` is among them; rejects after 5 s naming what it waited for. */
 function receive(port: SerialPortStream, until: string): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    const onData = (chunk: Buffer) => {
-      got += chunk.toString('latin1');
-      if (!got.includes(until)) return;
-      port.off('data', onData);
-      resolve(got);
-    };
-    port.on('data', onData);
-  });
+  let got = '';
+  return waitFor<Buffer>(
+    `${JSON.stringify(until)} on ${port.path}`,
+    (fn) => (port.on('data', fn), () => port.off('data', fn)),
+    (chunk) => (got += chunk.toString('latin1')).includes(until),
+  ).then(() => got);
 }
 
 /** Occupies every libuv pool thread until the returned function is called (which lets them finish). */
 function blockThreadpool(): () => Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'iwe-pool-'));
   const fifo = join(dir, 'fifo');
-  execFileSync('python3', ['-c', 'import os, sys; os.mkfifo(sys.argv[1])', fifo]);
+  execFileSync('mkfifo', [fifo]);
   const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   // Opening a FIFO for reading blocks (in a pool thread) until a writer opens it.
   const opened = Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => open(fifo, 'r', (err, fd) => (err ? reject(err) : resolve(fd)))));
@@ -73,10 +70,10 @@ describe('loopReadBinding', () => {
     const { pty, port } = await openPort();
     const release = blockThreadpool();
     cleanups.push(release);
+    // Through a pool job the read would wait for a free thread: this would time out.
     const got = receive(port, '\r');
     pty.write('12.345 g\r');
-    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('nothing: the read waited for a pool thread'), 5_000));
-    expect(await Promise.race([got, timeout])).toBe('12.345 g\r');
+    expect(await got).toBe('12.345 g\r');
   });
 
   it('after a hang-up (the relay killed) keeps the loop free and the port closable, as the stock binding does', async () => {
